@@ -1,0 +1,356 @@
+"""UploadService: the one upload core every front-end (native, seed API, tus) translates to.
+
+Rules live here, not in routes: how chunk sizes are chosen, which bytes a part must hold,
+when an upload may complete, and the states it goes through. Every state change goes
+through `_move`, which is where events are published.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from filedock.core.events import Event, EventBus
+from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
+from filedock.core.models import Job, JobState, Part, Upload, UploadState
+from filedock.core.naming import safe_filename
+from filedock.errors import Code, FiledockError
+from filedock.locks.base import LockService
+from filedock.storage.base import Backend
+
+ASSEMBLE = "assemble"
+LIVE = (UploadState.RECEIVING,)
+RESTARTABLE = (UploadState.RECEIVING, UploadState.FAILED)
+
+
+class Ledger(Protocol):
+    """The repository methods the core needs (db.repo.Repository implements them)."""
+
+    async def insert_upload(self, upload: Upload) -> None: ...
+    async def get_upload(self, upload_id: str) -> Upload | None: ...
+    async def transition(
+        self, upload_id: str, sources: Iterable[UploadState], target: UploadState, **values: Any
+    ) -> bool: ...
+    async def touch_upload(self, upload_id: str, expires_at: datetime) -> None: ...
+    async def idle_uploads(self, states: list[UploadState], now: datetime) -> list[str]: ...
+    async def record_part(self, upload_id: str, part: Part) -> None: ...
+    async def forget_part(self, upload_id: str, number: int) -> bool: ...
+    async def forget_parts(self, upload_id: str) -> None: ...
+    async def insert_job(self, job: Job) -> None: ...
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """Size rules, derived once from settings and the backend's limits."""
+
+    default_chunk_size: int
+    max_chunk_size: int
+    min_chunk_size: int
+    max_parts: int
+    max_file_size: int
+    ttl: timedelta
+    lock_timeout: float = 30.0
+
+    def chunk_size_for(self, requested: int | None, size: int | None) -> int:
+        chosen = min(
+            max(requested or self.default_chunk_size, self.min_chunk_size), self.max_chunk_size
+        )
+        if size is not None and -(-size // chosen) > self.max_parts:
+            chosen = -(-size // self.max_parts)  # grow chunks so the part count fits
+        return chosen
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UploadService:
+    def __init__(
+        self,
+        ledger: Ledger,
+        storage: Backend,
+        locks: LockService,
+        bus: EventBus,
+        policy: UploadPolicy,
+        submit: Callable[[Job], Any],
+    ) -> None:
+        self.ledger = ledger
+        self.storage = storage
+        self.locks = locks
+        self.bus = bus
+        self.policy = policy
+        self.submit = submit
+        self.frontiers = FrontierTracker()
+
+    # reading -------------------------------------------------------------------------
+    async def get(self, upload_id: str) -> Upload:
+        """The upload, or 404 / 410 (expired or aborted, even before cleanup ran)."""
+        upload = await self.ledger.get_upload(upload_id)
+        if upload is None:
+            raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
+        if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
+            raise FiledockError(Code.UPLOAD_EXPIRED, expired_at=upload.expires_at.isoformat())
+        if upload.state in (UploadState.EXPIRED, UploadState.ABORTED):
+            raise FiledockError(
+                Code.UPLOAD_EXPIRED, f"The upload was {upload.state.value}; send it again."
+            )
+        return upload
+
+    # creating ------------------------------------------------------------------------
+    async def create(
+        self,
+        *,
+        filename: str,
+        size: int | None = None,
+        content_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        chunk_size: int | None = None,
+        sha256: str | None = None,
+        md5: str | None = None,
+        owner: str | None = None,
+        protocol: str = "native",
+    ) -> Upload:
+        if size is not None and size > self.policy.max_file_size:
+            raise FiledockError(
+                Code.FILE_TOO_LARGE,
+                f"The file is {size} bytes; this server accepts at most "
+                f"{self.policy.max_file_size}.",
+                max_size=self.policy.max_file_size,
+            )
+        now = datetime.now(UTC)
+        upload_id = new_id()
+        upload = Upload(
+            id=upload_id,
+            owner=owner,
+            protocol=protocol,
+            filename=safe_filename(filename),
+            content_type=content_type or "application/octet-stream",
+            metadata=metadata or {},
+            size=size,
+            chunk_size=self.policy.chunk_size_for(chunk_size, size),
+            expected_sha256=sha256.lower() if sha256 else None,
+            expected_md5=md5.lower() if md5 else None,
+            storage_key=f"uploads/{upload_id}",
+            state=UploadState.RECEIVING,
+            file_id=None,
+            error_code=None,
+            error=None,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + self.policy.ttl,
+        )
+        await self.ledger.insert_upload(upload)
+        await self.publish("upload.created", upload)
+        return upload
+
+    # receiving -----------------------------------------------------------------------
+    def _chunk_bounds(self, upload: Upload, index: int) -> tuple[int, int, bool]:
+        """(offset, maximum length, whether the length must be exactly the maximum)."""
+        count = upload.chunk_count
+        limit = count if count is not None else self.policy.max_parts
+        if index < 0 or index >= limit:
+            raise FiledockError(
+                Code.CHUNK_INDEX_OUT_OF_RANGE,
+                f"Chunk index {index} is outside 0..{limit - 1}.",
+                chunk_count=count,
+            )
+        offset = index * upload.chunk_size
+        if upload.size is None:
+            if offset >= self.policy.max_file_size:
+                raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.policy.max_file_size)
+            return offset, min(upload.chunk_size, self.policy.max_file_size - offset), False
+        return offset, min(upload.chunk_size, upload.size - offset), True
+
+    async def write_chunk(
+        self,
+        upload_id: str,
+        index: int,
+        body: AsyncIterator[bytes],
+        *,
+        content_length: int | None = None,
+        digests: dict[str, bytes] | None = None,
+    ) -> Upload:
+        """Stream one chunk to storage; record it only when every byte is durable and right."""
+        upload = await self.get(upload_id)
+        offset, length, exact = self._chunk_bounds(upload, index)
+        if content_length is not None:
+            _check_length(content_length, length, exact)
+        async with self.locks.shared(upload.id, self.policy.lock_timeout):
+            upload = await self._receiving(upload_id)
+            if await self.ledger.forget_part(upload.id, index):
+                self.frontiers.drop(upload.id)  # re-sent bytes may differ from those hashed
+            checks = {name: ALGORITHMS[name]() for name in (digests or {})}
+            forked = self.frontiers.fork(upload.id, offset, self.whole_file_algorithms(upload))
+            counter = [0]
+            hashers: list[Hasher] = [*checks.values(), *forked.values()]
+            info = await self.storage.write_part(
+                upload.storage_key, index, offset, metered(body, length, hashers, counter)
+            )
+            _check_length(counter[0], length, exact)
+            for name, hasher in checks.items():
+                if hasher.digest() != (digests or {})[name]:
+                    raise FiledockError(
+                        Code.CHECKSUM_MISMATCH,
+                        f"The chunk's {name} does not match its digest header.",
+                        algorithm=name,
+                    )
+            part = Part(number=index, offset=offset, size=counter[0], etag=info.etag)
+            await self.ledger.record_part(upload.id, part)
+            self.frontiers.advance(upload.id, offset, part.size, forked)
+            await self.ledger.touch_upload(upload.id, datetime.now(UTC) + self.policy.ttl)
+        upload.parts = [p for p in upload.parts if p.number != index] + [part]
+        await self.publish("upload.part", upload, number=index, size=part.size)
+        return upload
+
+    async def _receiving(self, upload_id: str) -> Upload:
+        upload = await self.get(upload_id)
+        if upload.state not in LIVE:
+            raise FiledockError(
+                Code.UPLOAD_NOT_RECEIVING,
+                f"The upload is {upload.state.value}; it no longer accepts data.",
+                state=upload.state.value,
+            )
+        return upload
+
+    @staticmethod
+    def whole_file_algorithms(upload: Upload) -> list[str]:
+        return ["sha256", "md5"] if upload.expected_md5 else ["sha256"]
+
+    # completing ----------------------------------------------------------------------
+    async def complete(self, upload_id: str, size: int | None = None) -> Upload:
+        """Check every byte is present and hand assembly to a job; idempotent."""
+        upload = await self.get(upload_id)
+        if upload.state in (UploadState.ASSEMBLING, UploadState.COMPLETED):
+            return upload
+        async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
+            upload = await self.get(upload_id)
+            if upload.state not in RESTARTABLE:
+                return upload
+            total = self._final_size(upload, size)
+            missing = missing_chunks(upload, total)
+            if missing:
+                raise FiledockError(
+                    Code.UPLOAD_INCOMPLETE,
+                    f"{len(missing)} chunk(s) are missing: {_preview(missing)}.",
+                    missing_chunks=missing,
+                )
+            file_id = upload.file_id or new_id()
+            if not await self.ledger.transition(
+                upload.id,
+                RESTARTABLE,
+                UploadState.ASSEMBLING,
+                size=total,
+                file_id=file_id,
+                error=None,
+                error_code=None,
+            ):
+                return await self.get(upload_id)
+            upload.state, upload.size, upload.file_id, upload.error = (
+                UploadState.ASSEMBLING,
+                total,
+                file_id,
+                None,
+            )
+            job = _job(ASSEMBLE, upload)
+            await self.ledger.insert_job(job)
+        await self.publish("upload.assembling", upload, job_id=job.id)
+        await self.submit(job)
+        return upload
+
+    def _final_size(self, upload: Upload, declared: int | None) -> int:
+        received = max((p.end for p in upload.parts), default=0)
+        if upload.size is not None:
+            if declared is not None and declared != upload.size:
+                raise FiledockError(
+                    Code.SIZE_MISMATCH,
+                    f"The upload was created with size {upload.size}, not {declared}.",
+                )
+            return upload.size
+        total = received if declared is None else declared
+        if total > self.policy.max_file_size:
+            raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.policy.max_file_size)
+        short = [p.number for p in upload.parts if p.end < total and p.size != upload.chunk_size]
+        if short or received > total:
+            raise FiledockError(
+                Code.SIZE_MISMATCH,
+                f"The chunks received ({received} bytes) do not form a file of {total} bytes.",
+                short_chunks=short,
+            )
+        return total
+
+    # ending --------------------------------------------------------------------------
+    async def abort(self, upload_id: str) -> None:
+        upload = await self.get(upload_id)
+        async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
+            if not await self.ledger.transition(upload.id, RESTARTABLE, UploadState.ABORTED):
+                raise FiledockError(
+                    Code.UPLOAD_NOT_RECEIVING,
+                    "Only an upload that is receiving or failed can be aborted.",
+                )
+            await self._free(upload)
+        await self.publish("upload.aborted", upload)
+
+    async def expire_idle(self) -> int:
+        """Expire uploads idle past their TTL and free their bytes; returns how many."""
+        expired = 0
+        for upload_id in await self.ledger.idle_uploads(list(RESTARTABLE), datetime.now(UTC)):
+            upload = await self.ledger.get_upload(upload_id)
+            if upload is None:
+                continue
+            async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
+                if await self.ledger.transition(upload.id, RESTARTABLE, UploadState.EXPIRED):
+                    await self._free(upload)
+                    expired += 1
+            await self.publish("upload.expired", upload)
+        return expired
+
+    async def _free(self, upload: Upload) -> None:
+        await self.storage.abort(upload.storage_key)
+        await self.ledger.forget_parts(upload.id)
+        self.frontiers.drop(upload.id)
+
+    async def publish(self, kind: str, upload: Upload, **data: Any) -> None:
+        await self.bus.publish(Event(kind=kind, upload_id=upload.id, data=data))
+
+
+def missing_chunks(upload: Upload, total: int) -> list[int]:
+    count = max(1, -(-total // upload.chunk_size))
+    have = {p.number for p in upload.parts}
+    return [i for i in range(count) if i not in have]
+
+
+def _check_length(actual: int, length: int, exact: bool) -> None:
+    if actual > length:
+        raise FiledockError(
+            Code.CHUNK_TOO_LARGE, f"The chunk has {actual} bytes; at most {length} fit here."
+        )
+    if exact and actual != length:
+        raise FiledockError(
+            Code.CHUNK_LENGTH_MISMATCH,
+            f"The chunk has {actual} bytes; this chunk must have exactly {length}.",
+            expected=length,
+            received=actual,
+        )
+
+
+def _preview(indexes: list[int], shown: int = 20) -> str:
+    text = ", ".join(map(str, indexes[:shown]))
+    return text + (f" and {len(indexes) - shown} more" if len(indexes) > shown else "")
+
+
+def _job(kind: str, upload: Upload) -> Job:
+    now = datetime.now(UTC)
+    return Job(
+        id=new_id(),
+        owner=upload.owner,
+        kind=kind,
+        subject_id=upload.id,
+        state=JobState.PENDING,
+        attempts=0,
+        error=None,
+        created_at=now,
+        updated_at=now,
+    )

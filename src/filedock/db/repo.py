@@ -1,0 +1,235 @@
+"""Every SQL statement of filedock; the core talks to the database only through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from filedock.core.models import FileRecord, Job, JobState, Part, Upload, UploadState
+from filedock.db.tables import files, jobs, parts, uploads
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in filedock is aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _upload(row: RowMapping, upload_parts: list[Part]) -> Upload:
+    data = dict(row)
+    data["state"] = UploadState(data["state"])
+    for key in ("created_at", "updated_at", "expires_at"):
+        data[key] = utc(data[key])
+    return Upload(**data, parts=upload_parts)
+
+
+def _file(row: RowMapping) -> FileRecord:
+    data = dict(row)
+    data["created_at"], data["updated_at"] = utc(data["created_at"]), utc(data["updated_at"])
+    return FileRecord(**data)
+
+
+def _job(row: RowMapping) -> Job:
+    data = dict(row)
+    data["state"] = JobState(data["state"])
+    data["created_at"], data["updated_at"] = utc(data["created_at"]), utc(data["updated_at"])
+    return Job(**data)
+
+
+class Repository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # uploads -----------------------------------------------------------------
+    async def insert_upload(self, upload: Upload) -> None:
+        values = {k: v for k, v in vars(upload).items() if k != "parts"}
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(uploads).values(**values))
+
+    async def get_upload(self, upload_id: str) -> Upload | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(uploads).where(uploads.c.id == upload_id)))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            part_rows = await conn.execute(
+                select(parts.c.number, parts.c.offset, parts.c.size, parts.c.etag)
+                .where(parts.c.upload_id == upload_id)
+                .order_by(parts.c.offset)
+            )
+            return _upload(row, [Part(*r) for r in part_rows])
+
+    async def transition(
+        self, upload_id: str, sources: Iterable[UploadState], target: UploadState, **values: Any
+    ) -> bool:
+        """Move an upload between states only if it is in one of `sources`.
+
+        The conditional UPDATE is what makes "exactly one file" hold across requests and
+        replicas: of two concurrent completions, only one sees a matched row.
+        """
+        statement = (
+            update(uploads)
+            .where(uploads.c.id == upload_id, uploads.c.state.in_([s.value for s in sources]))
+            .values(state=target.value, updated_at=datetime.now(UTC), **values)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(statement)
+        return bool(result.rowcount)
+
+    async def touch_upload(self, upload_id: str, expires_at: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(uploads)
+                .where(uploads.c.id == upload_id)
+                .values(updated_at=datetime.now(UTC), expires_at=expires_at)
+            )
+
+    async def idle_uploads(self, states: Sequence[UploadState], now: datetime) -> list[str]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(uploads.c.id).where(
+                    uploads.c.state.in_([s.value for s in states]), uploads.c.expires_at < now
+                )
+            )
+            return [r[0] for r in rows]
+
+    async def uploads_in_state(self, state: UploadState) -> list[str]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(uploads.c.id).where(uploads.c.state == state.value))
+            return [r[0] for r in rows]
+
+    # the ledger ----------------------------------------------------------------
+    async def record_part(self, upload_id: str, part: Part) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(parts).where(parts.c.upload_id == upload_id, parts.c.number == part.number)
+            )
+            await conn.execute(
+                insert(parts).values(
+                    upload_id=upload_id,
+                    number=part.number,
+                    offset=part.offset,
+                    size=part.size,
+                    etag=part.etag,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+    async def forget_part(self, upload_id: str, number: int) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(parts).where(parts.c.upload_id == upload_id, parts.c.number == number)
+            )
+        return bool(result.rowcount)
+
+    async def forget_parts(self, upload_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(parts).where(parts.c.upload_id == upload_id))
+
+    # files -----------------------------------------------------------------------
+    async def insert_file(self, record: FileRecord) -> bool:
+        """Insert once: a second insert for the same upload is a no-op (idempotent jobs)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(files).values(**vars(record)))
+        except IntegrityError:
+            return False
+        return True
+
+    async def get_file(self, file_id: str) -> FileRecord | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(files).where(files.c.id == file_id))).mappings().first()
+            )
+        return None if row is None else _file(row)
+
+    async def list_files(
+        self, *, prefix: str | None, content_type: str | None, limit: int, offset: int
+    ) -> tuple[list[FileRecord], int]:
+        conditions: list[ColumnElement[bool]] = []
+        if prefix:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(files.c.name.like(f"{escaped}%", escape="\\"))
+        if content_type:
+            conditions.append(files.c.content_type == content_type)
+        query = (
+            select(files)
+            .where(*conditions)
+            .order_by(files.c.created_at.desc(), files.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            total = (
+                await conn.execute(select(func.count()).select_from(files).where(*conditions))
+            ).scalar_one()
+        return [_file(r) for r in rows], int(total)
+
+    async def update_file(self, file_id: str, **values: Any) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(files)
+                .where(files.c.id == file_id)
+                .values(updated_at=datetime.now(UTC), **values)
+            )
+        return bool(result.rowcount)
+
+    async def delete_file(self, file_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(delete(files).where(files.c.id == file_id))
+        return bool(result.rowcount)
+
+    # jobs --------------------------------------------------------------------------
+    async def insert_job(self, job: Job) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(jobs).values(**vars(job)))
+
+    async def get_job(self, job_id: str) -> Job | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
+        return None if row is None else _job(row)
+
+    async def latest_job(self, subject_id: str, kind: str) -> Job | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(jobs)
+                        .where(jobs.c.subject_id == subject_id, jobs.c.kind == kind)
+                        .order_by(jobs.c.created_at.desc())
+                        .limit(1)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _job(row)
+
+    async def unfinished_jobs(self) -> list[Job]:
+        states = [JobState.PENDING.value, JobState.STARTED.value]
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(jobs).where(jobs.c.state.in_(states)))).mappings()
+            return [_job(r) for r in rows]
+
+    async def set_job_state(
+        self, job_id: str, state: JobState, *, error: str | None = None, attempt: bool = False
+    ) -> None:
+        values: dict[str, Any] = {"state": state.value, "error": error}
+        if attempt:
+            values["attempts"] = jobs.c.attempts + 1
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(updated_at=datetime.now(UTC), **values)
+            )

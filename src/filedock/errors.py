@@ -1,0 +1,85 @@
+"""The error table: every domain error has a stable code, an HTTP status and a message.
+
+Each wire format (native JSON, later the seed envelope and tus) renders a FiledockError in
+one place; anything that is not a FiledockError is a bug and becomes a logged 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Code(StrEnum):
+    INVALID_REQUEST = "invalid_request"
+    INVALID_RANGE = "invalid_range"
+    UPLOAD_NOT_FOUND = "upload_not_found"
+    FILE_NOT_FOUND = "file_not_found"
+    JOB_NOT_FOUND = "job_not_found"
+    UPLOAD_EXPIRED = "upload_expired"
+    UPLOAD_NOT_RECEIVING = "upload_not_receiving"
+    UPLOAD_INCOMPLETE = "upload_incomplete"
+    UPLOAD_BUSY = "upload_busy"
+    CHUNK_INDEX_OUT_OF_RANGE = "chunk_index_out_of_range"
+    CHUNK_LENGTH_MISMATCH = "chunk_length_mismatch"
+    CHUNK_TOO_LARGE = "chunk_too_large"
+    FILE_TOO_LARGE = "file_too_large"
+    SIZE_MISMATCH = "size_mismatch"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    BAD_DIGEST_HEADER = "bad_digest_header"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    STORAGE_FULL = "storage_full"
+    STAGED_DATA_LOST = "staged_data_lost"
+    ASSEMBLY_FAILED = "assembly_failed"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    CLIENT_DISCONNECTED = "client_disconnected"
+    INTERNAL = "internal_error"
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    message: str
+
+
+ERRORS: dict[Code, ErrorSpec] = {
+    Code.INVALID_REQUEST: ErrorSpec(422, "The request is malformed."),
+    Code.INVALID_RANGE: ErrorSpec(400, "The byte range is malformed."),
+    Code.UPLOAD_NOT_FOUND: ErrorSpec(404, "No upload has this id."),
+    Code.FILE_NOT_FOUND: ErrorSpec(404, "No file has this id."),
+    Code.JOB_NOT_FOUND: ErrorSpec(404, "No job has this id."),
+    Code.UPLOAD_EXPIRED: ErrorSpec(410, "The upload expired and its bytes were freed."),
+    Code.UPLOAD_NOT_RECEIVING: ErrorSpec(409, "The upload no longer accepts data."),
+    Code.UPLOAD_INCOMPLETE: ErrorSpec(409, "Some chunks of the upload are missing."),
+    Code.UPLOAD_BUSY: ErrorSpec(423, "Another request holds this upload."),
+    Code.CHUNK_INDEX_OUT_OF_RANGE: ErrorSpec(416, "The chunk index is outside the upload."),
+    Code.CHUNK_LENGTH_MISMATCH: ErrorSpec(400, "The chunk does not have the expected length."),
+    Code.CHUNK_TOO_LARGE: ErrorSpec(413, "The chunk is larger than the upload's chunk size."),
+    Code.FILE_TOO_LARGE: ErrorSpec(413, "The file is larger than this server accepts."),
+    Code.SIZE_MISMATCH: ErrorSpec(409, "The declared size does not match the received bytes."),
+    Code.CHECKSUM_MISMATCH: ErrorSpec(422, "The data does not match its checksum."),
+    Code.BAD_DIGEST_HEADER: ErrorSpec(400, "A digest header is malformed."),
+    Code.RANGE_NOT_SATISFIABLE: ErrorSpec(416, "The requested range is outside the file."),
+    Code.STAGED_DATA_LOST: ErrorSpec(409, "The staged bytes of the upload are gone; resend it."),
+    Code.ASSEMBLY_FAILED: ErrorSpec(502, "The storage failed while assembling; complete again."),
+    Code.STORAGE_FULL: ErrorSpec(507, "The storage has no space left; retry later."),
+    Code.STORAGE_UNAVAILABLE: ErrorSpec(503, "The storage cannot be reached."),
+    Code.CLIENT_DISCONNECTED: ErrorSpec(400, "The client went away before the body ended."),
+    Code.INTERNAL: ErrorSpec(500, "Internal error."),
+}
+
+
+class FiledockError(Exception):
+    """A domain error with a stable code; `details` carries machine-readable context."""
+
+    def __init__(self, code: Code, message: str | None = None, **details: Any) -> None:
+        self.code = code
+        self.spec = ERRORS[code]
+        self.message = message or self.spec.message
+        self.details = details
+        super().__init__(f"{code}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return self.spec.status
