@@ -45,3 +45,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def payload() -> Callable[[int], bytes]:
     return os.urandom
+
+
+pytest_plugins = ["tests.realserver"]

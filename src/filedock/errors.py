@@ -21,6 +21,7 @@ class Code(StrEnum):
     UPLOAD_NOT_RECEIVING = "upload_not_receiving"
     UPLOAD_INCOMPLETE = "upload_incomplete"
     UPLOAD_BUSY = "upload_busy"
+    OFFSET_MISMATCH = "offset_mismatch"
     CHUNK_INDEX_OUT_OF_RANGE = "chunk_index_out_of_range"
     CHUNK_LENGTH_MISMATCH = "chunk_length_mismatch"
     CHUNK_TOO_LARGE = "chunk_too_large"
@@ -53,6 +54,7 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.UPLOAD_NOT_RECEIVING: ErrorSpec(409, "The upload no longer accepts data."),
     Code.UPLOAD_INCOMPLETE: ErrorSpec(409, "Some chunks of the upload are missing."),
     Code.UPLOAD_BUSY: ErrorSpec(423, "Another request holds this upload."),
+    Code.OFFSET_MISMATCH: ErrorSpec(409, "The data was sent at the wrong offset."),
     Code.CHUNK_INDEX_OUT_OF_RANGE: ErrorSpec(416, "The chunk index is outside the upload."),
     Code.CHUNK_LENGTH_MISMATCH: ErrorSpec(400, "The chunk does not have the expected length."),
     Code.CHUNK_TOO_LARGE: ErrorSpec(413, "The chunk is larger than the upload's chunk size."),

@@ -173,7 +173,11 @@ class UploadService:
         content_length: int | None = None,
         digests: dict[str, bytes] | None = None,
     ) -> Upload:
-        """Stream one chunk to storage; record it only when every byte is durable and right."""
+        """Stream chunk `index` to storage; record it only once every byte is durable and right.
+
+        Chunks of one upload are written in parallel (shared hold); re-sending a chunk
+        first un-records it, so a failed re-send reports it missing rather than stale.
+        """
         upload = await self.get(upload_id)
         offset, length, exact = self._chunk_bounds(upload, index)
         if content_length is not None:
@@ -182,27 +186,82 @@ class UploadService:
             upload = await self._receiving(upload_id)
             if await self.ledger.forget_part(upload.id, index):
                 self.frontiers.drop(upload.id)  # re-sent bytes may differ from those hashed
-            checks = {name: ALGORITHMS[name]() for name in (digests or {})}
-            forked = self.frontiers.fork(upload.id, offset, self.whole_file_algorithms(upload))
-            counter = [0]
-            hashers: list[Hasher] = [*checks.values(), *forked.values()]
-            info = await self.storage.write_part(
-                upload.storage_key, index, offset, metered(body, length, hashers, counter)
-            )
-            _check_length(counter[0], length, exact)
-            for name, hasher in checks.items():
-                if hasher.digest() != (digests or {})[name]:
-                    raise FiledockError(
-                        Code.CHECKSUM_MISMATCH,
-                        f"The chunk's {name} does not match its digest header.",
-                        algorithm=name,
-                    )
-            part = Part(number=index, offset=offset, size=counter[0], etag=info.etag)
+            part = await self._store_part(upload, index, offset, (length, exact), body, digests)
+        return await self._received(upload, part)
+
+    async def append(
+        self,
+        upload_id: str,
+        offset: int,
+        body: AsyncIterator[bytes],
+        *,
+        content_length: int | None = None,
+        digests: dict[str, bytes] | None = None,
+    ) -> Upload:
+        """Append bytes at the end of a stream-style upload (tus PATCH).
+
+        `offset` must be where the received bytes end. A body that stops early (a dropped
+        connection, which the front-end turns into a short stream) keeps what arrived.
+        """
+        upload = await self.get(upload_id)
+        async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
+            upload = await self._receiving(upload_id)
+            end = upload.bytes_received
+            if offset != end:
+                raise FiledockError(
+                    Code.OFFSET_MISMATCH,
+                    f"The upload has {end} bytes; data must be sent at offset {end}, not {offset}.",
+                    offset=end,
+                )
+            limit = (upload.size if upload.size is not None else self.policy.max_file_size) - end
+            if content_length is not None:
+                _check_length(content_length, limit, exact=False)
+            number = max((p.number for p in upload.parts), default=-1) + 1
+            part = await self._store_part(upload, number, end, (limit, False), body, digests)
+        return await self._received(upload, part)
+
+    async def _store_part(
+        self,
+        upload: Upload,
+        number: int,
+        offset: int,
+        bounds: tuple[int, bool],
+        body: AsyncIterator[bytes],
+        digests: dict[str, bytes] | None,
+    ) -> Part:
+        """Stream, verify length and digests, then record: the ledger only holds good parts.
+
+        `bounds` is (maximum length, whether the length must be exactly that). An empty
+        part is recorded only when exact (the one chunk of an empty file).
+        """
+        length, exact = bounds
+        digests = digests or {}
+        checks = {name: ALGORITHMS[name]() for name in digests}
+        forked = self.frontiers.fork(upload.id, offset, self.whole_file_algorithms(upload))
+        counter = [0]
+        hashers: list[Hasher] = [*checks.values(), *forked.values()]
+        info = await self.storage.write_part(
+            upload.storage_key, number, offset, metered(body, length, hashers, counter)
+        )
+        _check_length(counter[0], length, exact)
+        for name, hasher in checks.items():
+            if hasher.digest() != digests[name]:
+                raise FiledockError(
+                    Code.CHECKSUM_MISMATCH,
+                    f"The data's {name} does not match the digest sent with it.",
+                    algorithm=name,
+                )
+        part = Part(number=number, offset=offset, size=counter[0], etag=info.etag)
+        if part.size or exact:
             await self.ledger.record_part(upload.id, part)
             self.frontiers.advance(upload.id, offset, part.size, forked)
-            await self.ledger.touch_upload(upload.id, datetime.now(UTC) + self.policy.ttl)
-        upload.parts = [p for p in upload.parts if p.number != index] + [part]
-        await self.publish("upload.part", upload, number=index, size=part.size)
+        await self.ledger.touch_upload(upload.id, datetime.now(UTC) + self.policy.ttl)
+        return part
+
+    async def _received(self, upload: Upload, part: Part) -> Upload:
+        upload.parts = [p for p in upload.parts if p.number != part.number] + [part]
+        upload.parts.sort(key=lambda p: p.offset)
+        await self.publish("upload.part", upload, number=part.number, size=part.size)
         return upload
 
     async def _receiving(self, upload_id: str) -> Upload:
@@ -220,8 +279,12 @@ class UploadService:
         return ["sha256", "md5"] if upload.expected_md5 else ["sha256"]
 
     # completing ----------------------------------------------------------------------
-    async def complete(self, upload_id: str, size: int | None = None) -> Upload:
-        """Check every byte is present and hand assembly to a job; idempotent."""
+    async def complete(self, upload_id: str, size: int | None = None, **describe: Any) -> Upload:
+        """Check every byte is present and hand assembly to a job; idempotent.
+
+        `describe` may set filename, content_type, metadata and owner for front-ends that
+        only learn them at completion (the seed API sends the extension last).
+        """
         upload = await self.get(upload_id)
         if upload.state in (UploadState.ASSEMBLING, UploadState.COMPLETED):
             return upload
@@ -248,17 +311,23 @@ class UploadService:
                 error_code=None,
             ):
                 return await self.get(upload_id)
-            upload.state, upload.size, upload.file_id, upload.error = (
-                UploadState.ASSEMBLING,
-                total,
-                file_id,
-                None,
-            )
+            upload = await self.get(upload_id)
             job = _job(ASSEMBLE, upload)
             await self.ledger.insert_job(job)
         await self.publish("upload.assembling", upload, job_id=job.id)
         await self.submit(job)
         return upload
+
+    @staticmethod
+    def _description(describe: dict[str, Any]) -> dict[str, Any]:
+        allowed = {"filename", "content_type", "metadata", "owner"}
+        unknown = set(describe) - allowed
+        if unknown:
+            raise TypeError(f"complete() cannot set {sorted(unknown)}")
+        values = {k: v for k, v in describe.items() if v is not None}
+        if "filename" in values:
+            values["filename"] = safe_filename(values["filename"])
+        return values
 
     def _final_size(self, upload: Upload, declared: int | None) -> int:
         received = max((p.end for p in upload.parts), default=0)
