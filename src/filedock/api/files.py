@@ -70,16 +70,25 @@ async def delete_file(services: ServicesDep, file_id: FileId) -> Response:
     return Response(status_code=204)
 
 
-@router.api_route(
+_DOWNLOAD_RESPONSES = {
+    200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
+    206: {"description": "The requested range"},
+    304: {"description": "Not modified (If-None-Match)"},
+    **error_responses(Code.FILE_NOT_FOUND, Code.RANGE_NOT_SATISFIABLE),
+}
+
+
+@router.get(
     "/{file_id}/content",
-    methods=["GET", "HEAD"],
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
-        206: {"description": "The requested range"},
-        304: {"description": "Not modified (If-None-Match)"},
-        **error_responses(Code.FILE_NOT_FOUND, Code.RANGE_NOT_SATISFIABLE),
-    },
+    responses=_DOWNLOAD_RESPONSES,
+    operation_id="download_file",
     summary="Download (Range, If-None-Match, If-Range)",
+)
+@router.head(
+    "/{file_id}/content",
+    responses=_DOWNLOAD_RESPONSES,
+    operation_id="download_file_headers",
+    summary="Download headers only",
 )
 async def download(
     request: Request,
