@@ -119,7 +119,7 @@ async def test_conditional_requests(client: httpx.AsyncClient, stored: tuple[dic
 async def test_head_has_the_headers_and_no_body(
     client: httpx.AsyncClient, stored: tuple[dict, bytes]
 ) -> None:
-    record, data = stored
+    record, _ = stored
     head = await client.head(record["urls"]["content"], headers={"Range": "bytes=10-19"})
     assert head.status_code == 206
     assert head.headers["content-length"] == "10"
