@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+
 import httpx
 import pytest
 from fastapi import FastAPI
