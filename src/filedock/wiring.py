@@ -16,7 +16,8 @@ from filedock.bus.memory import MemoryBus
 from filedock.core.assembly import Assembler
 from filedock.core.events import EventBus
 from filedock.core.files import FileService
-from filedock.core.uploads import UploadPolicy, UploadService
+from filedock.core.policy import UploadPolicy
+from filedock.core.uploads import UploadService
 from filedock.db import migrate
 from filedock.db.engine import create_engine
 from filedock.db.repo import Repository

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -70,7 +70,7 @@ async def delete_file(services: ServicesDep, file_id: FileId) -> Response:
     return Response(status_code=204)
 
 
-_DOWNLOAD_RESPONSES = {
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
     206: {"description": "The requested range"},
     304: {"description": "Not modified (If-None-Match)"},

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from filedock.core.ledger import missing_chunks
 from filedock.core.models import FileRecord, Upload, UploadState
-from filedock.core.uploads import missing_chunks
 
 MAX_METADATA_BYTES = 16 * 1024
 

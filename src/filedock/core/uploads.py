@@ -8,15 +8,16 @@ through `_move`, which is where events are published.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from filedock.core.events import Event, EventBus
 from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
+from filedock.core.ledger import Ledger, missing_chunks
 from filedock.core.models import Job, JobState, Part, Upload, UploadState
 from filedock.core.naming import safe_filename
+from filedock.core.policy import UploadPolicy, check_length
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import LockService
 from filedock.storage.base import Backend
@@ -24,43 +25,6 @@ from filedock.storage.base import Backend
 ASSEMBLE = "assemble"
 LIVE = (UploadState.RECEIVING,)
 RESTARTABLE = (UploadState.RECEIVING, UploadState.FAILED)
-
-
-class Ledger(Protocol):
-    """The repository methods the core needs (db.repo.Repository implements them)."""
-
-    async def insert_upload(self, upload: Upload) -> None: ...
-    async def get_upload(self, upload_id: str) -> Upload | None: ...
-    async def transition(
-        self, upload_id: str, sources: Iterable[UploadState], target: UploadState, **values: Any
-    ) -> bool: ...
-    async def touch_upload(self, upload_id: str, expires_at: datetime) -> None: ...
-    async def idle_uploads(self, states: list[UploadState], now: datetime) -> list[str]: ...
-    async def record_part(self, upload_id: str, part: Part) -> None: ...
-    async def forget_part(self, upload_id: str, number: int) -> bool: ...
-    async def forget_parts(self, upload_id: str) -> None: ...
-    async def insert_job(self, job: Job) -> None: ...
-
-
-@dataclass(frozen=True)
-class UploadPolicy:
-    """Size rules, derived once from settings and the backend's limits."""
-
-    default_chunk_size: int
-    max_chunk_size: int
-    min_chunk_size: int
-    max_parts: int
-    max_file_size: int
-    ttl: timedelta
-    lock_timeout: float = 30.0
-
-    def chunk_size_for(self, requested: int | None, size: int | None) -> int:
-        chosen = min(
-            max(requested or self.default_chunk_size, self.min_chunk_size), self.max_chunk_size
-        )
-        if size is not None and -(-size // chosen) > self.max_parts:
-            chosen = -(-size // self.max_parts)  # grow chunks so the part count fits
-        return chosen
 
 
 def new_id() -> str:
@@ -147,23 +111,6 @@ class UploadService:
         return upload
 
     # receiving -----------------------------------------------------------------------
-    def _chunk_bounds(self, upload: Upload, index: int) -> tuple[int, int, bool]:
-        """(offset, maximum length, whether the length must be exactly the maximum)."""
-        count = upload.chunk_count
-        limit = count if count is not None else self.policy.max_parts
-        if index < 0 or index >= limit:
-            raise FiledockError(
-                Code.CHUNK_INDEX_OUT_OF_RANGE,
-                f"Chunk index {index} is outside 0..{limit - 1}.",
-                chunk_count=count,
-            )
-        offset = index * upload.chunk_size
-        if upload.size is None:
-            if offset >= self.policy.max_file_size:
-                raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.policy.max_file_size)
-            return offset, min(upload.chunk_size, self.policy.max_file_size - offset), False
-        return offset, min(upload.chunk_size, upload.size - offset), True
-
     async def write_chunk(
         self,
         upload_id: str,
@@ -179,9 +126,9 @@ class UploadService:
         first un-records it, so a failed re-send reports it missing rather than stale.
         """
         upload = await self.get(upload_id)
-        offset, length, exact = self._chunk_bounds(upload, index)
+        offset, length, exact = self.policy.chunk_bounds(upload, index)
         if content_length is not None:
-            _check_length(content_length, length, exact)
+            check_length(content_length, length, exact)
         async with self.locks.shared(upload.id, self.policy.lock_timeout):
             upload = await self._receiving(upload_id)
             if await self.ledger.forget_part(upload.id, index):
@@ -215,7 +162,7 @@ class UploadService:
                 )
             limit = (upload.size if upload.size is not None else self.policy.max_file_size) - end
             if content_length is not None:
-                _check_length(content_length, limit, exact=False)
+                check_length(content_length, limit, exact=False)
             number = max((p.number for p in upload.parts), default=-1) + 1
             part = await self._store_part(upload, number, end, (limit, False), body, digests)
         return await self._received(upload, part)
@@ -243,7 +190,7 @@ class UploadService:
         info = await self.storage.write_part(
             upload.storage_key, number, offset, metered(body, length, hashers, counter)
         )
-        _check_length(counter[0], length, exact)
+        check_length(counter[0], length, exact)
         for name, hasher in checks.items():
             if hasher.digest() != digests[name]:
                 raise FiledockError(
@@ -383,26 +330,6 @@ class UploadService:
 
     async def publish(self, kind: str, upload: Upload, **data: Any) -> None:
         await self.bus.publish(Event(kind=kind, upload_id=upload.id, data=data))
-
-
-def missing_chunks(upload: Upload, total: int) -> list[int]:
-    count = max(1, -(-total // upload.chunk_size))
-    have = {p.number for p in upload.parts}
-    return [i for i in range(count) if i not in have]
-
-
-def _check_length(actual: int, length: int, exact: bool) -> None:
-    if actual > length:
-        raise FiledockError(
-            Code.CHUNK_TOO_LARGE, f"The chunk has {actual} bytes; at most {length} fit here."
-        )
-    if exact and actual != length:
-        raise FiledockError(
-            Code.CHUNK_LENGTH_MISMATCH,
-            f"The chunk has {actual} bytes; this chunk must have exactly {length}.",
-            expected=length,
-            received=actual,
-        )
 
 
 def _preview(indexes: list[int], shown: int = 20) -> str:
