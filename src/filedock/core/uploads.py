@@ -248,10 +248,12 @@ class UploadService:
                     missing_chunks=missing,
                 )
             file_id = upload.file_id or new_id()
+            job = _job(ASSEMBLE, upload)
             if not await self.ledger.transition(
                 upload.id,
                 RESTARTABLE,
                 UploadState.ASSEMBLING,
+                job=job,
                 size=total,
                 file_id=file_id,
                 error=None,
@@ -259,8 +261,6 @@ class UploadService:
             ):
                 return await self.get(upload_id)
             upload = await self.get(upload_id)
-            job = _job(ASSEMBLE, upload)
-            await self.ledger.insert_job(job)
         await self.publish("upload.assembling", upload, job_id=job.id)
         await self.submit(job)
         return upload

@@ -69,12 +69,19 @@ class Repository:
             return _upload(row, [Part(*r) for r in part_rows])
 
     async def transition(
-        self, upload_id: str, sources: Iterable[UploadState], target: UploadState, **values: Any
+        self,
+        upload_id: str,
+        sources: Iterable[UploadState],
+        target: UploadState,
+        job: Job | None = None,
+        **values: Any,
     ) -> bool:
         """Move an upload between states only if it is in one of `sources`.
 
         The conditional UPDATE is what makes "exactly one file" hold across requests and
-        replicas: of two concurrent completions, only one sees a matched row.
+        replicas: of two concurrent completions, only one sees a matched row. A `job`
+        is inserted in the same transaction, so no crash can leave an upload waiting
+        for a job that was never recorded.
         """
         statement = (
             update(uploads)
@@ -83,6 +90,8 @@ class Repository:
         )
         async with self.engine.begin() as conn:
             result = await conn.execute(statement)
+            if result.rowcount and job is not None:
+                await conn.execute(insert(jobs).values(**vars(job)))
         return bool(result.rowcount)
 
     async def touch_upload(self, upload_id: str, expires_at: datetime) -> None:
