@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime
 import base64
 import hashlib
 
@@ -291,8 +293,8 @@ async def test_idle_uploads_expire_and_cleanup_frees_them(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
     services = app.state.services
-    services.uploads.policy = type(services.uploads.policy)(
-        **{**vars(services.uploads.policy), "ttl": __import__("datetime").timedelta(seconds=0.2)}
+    services.uploads.policy = dataclasses.replace(
+        services.uploads.policy, ttl=datetime.timedelta(seconds=0.2)
     )
     upload = await create(client, b"abcd" * 10)
     await client.put(f"/api/v1/uploads/{upload['id']}/chunks/0", content=b"abcd" * 5 + b"x" * 20)
