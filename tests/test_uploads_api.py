@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import datetime
-import base64
 import hashlib
 
 import httpx
