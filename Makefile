@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install deps run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Machine packages whose real servers the tests start (sshd); installed only when missing.
+deps:
+	bash .ci/deps.sh
+
 run: install
 	$(BIN)/filedock serve
 
@@ -22,7 +26,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: install lint
+test: deps install lint
 	$(BIN)/python -m pytest
 
 bench: install

@@ -17,10 +17,11 @@ KiB = 1024
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path / "data",
+        database_url=database_url,
         default_chunk_size=64 * KiB,
         max_chunk_size=1024 * KiB,
         max_file_size=64 * 1024 * KiB,
@@ -47,4 +48,4 @@ def payload() -> Callable[[int], bytes]:
     return os.urandom
 
 
-pytest_plugins = ["tests.realserver"]
+pytest_plugins = ["tests.realserver", "tests.databases"]

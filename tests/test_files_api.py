@@ -9,6 +9,8 @@ import pytest
 
 from tests.helpers import upload_file
 
+pytestmark = pytest.mark.databases  # the core's API runs on SQLite, MariaDB, PostgreSQL
+
 
 async def test_listing_filters_and_pages(client: httpx.AsyncClient) -> None:
     for name, kind in [

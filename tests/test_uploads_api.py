@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from filedock.settings import Settings
 from tests.helpers import chunks_of, create, send, upload_file
 
+pytestmark = pytest.mark.databases  # the core's API runs on SQLite, MariaDB, PostgreSQL
+
 CHUNK = 64 * 1024
 
 
@@ -312,3 +314,11 @@ async def test_openapi_documents_every_route_and_its_errors(client: httpx.AsyncC
     assert {"404", "413", "416", "507"} <= set(chunk["responses"])
     assert "/api/v1/files/{file_id}/content" in spec["paths"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_empty_file_with_size_declared_at_completion(client: httpx.AsyncClient) -> None:
+    upload = await create(client, None)
+    assert (await client.put(f"/api/v1/uploads/{upload['id']}/chunks/0", content=b"")).is_success
+    done = await client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"size": 0})
+    assert done.status_code == 201, done.text
+    assert done.json()["size"] == 0

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from filedock import __version__
-from filedock.api import files, ops, uploads
-from filedock.api.rendering import install_error_renderers
+from filedock.api import files, legacy, ops, tus, uploads
+from filedock.api.rendering import install_error_renderers, register_renderer
+from filedock.observability import RequestObserver
 from filedock.settings import Settings
 from filedock.wiring import Services, build_services
 
@@ -23,9 +25,14 @@ then download with Range support. Every error is `{code, message, details}`."""
 
 
 async def _expire_periodically(services: Services) -> None:
+    """Once per period across all replicas: each wakes at the start of every period and
+    only the first to claim it (a Redis key; on one box, a dict) runs the cleanup."""
+    interval = services.settings.cleanup_interval_seconds
     while True:
-        await asyncio.sleep(services.settings.cleanup_interval_seconds)
+        await asyncio.sleep(interval - time.time() % interval)
         try:
+            if not await services.locks.claim(f"expire:{int(time.time() // interval)}", interval):
+                continue
             count = await services.uploads.expire_idle()
             if count:
                 log.info("expired %d idle upload(s)", count)
@@ -50,7 +57,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="filedock", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     install_error_renderers(app)
+    app.add_middleware(RequestObserver)
     app.include_router(uploads.router)
     app.include_router(files.router)
     app.include_router(ops.router)
+    app.include_router(legacy.router)
+    register_renderer(app, legacy.PREFIX, legacy.render)
+    tus.install(app, settings)
     return app

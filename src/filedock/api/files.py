@@ -74,7 +74,7 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
     206: {"description": "The requested range"},
     304: {"description": "Not modified (If-None-Match)"},
-    **error_responses(Code.FILE_NOT_FOUND, Code.RANGE_NOT_SATISFIABLE),
+    **error_responses(Code.FILE_NOT_FOUND, Code.RANGE_NOT_SATISFIABLE, Code.SIGNATURE_INVALID),
 }
 
 
@@ -95,11 +95,14 @@ async def download(
     services: ServicesDep,
     file_id: FileId,
     disposition: Literal["attachment", "inline"] = "attachment",
+    expires: Annotated[int | None, Query(description="Signed link: expiry, Unix time")] = None,
+    signature: Annotated[str | None, Query(max_length=128, description="Signed link")] = None,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_range: Annotated[str | None, Header()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     record = await services.files.get(file_id)
+    services.access.authorize_download(record, expires, signature)
     return serve_file(
         services.storage,
         record,

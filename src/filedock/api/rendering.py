@@ -18,11 +18,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from filedock.errors import ERRORS, Code, FiledockError
+from filedock.observability import note_error
 
 log = logging.getLogger("filedock.api")
 
 Renderer = Callable[[Request, FiledockError], Response]
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+_HTTP_CODES = {404: Code.ROUTE_NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED, 413: Code.REQUEST_TOO_LARGE}
 
 
 def render_native(_request: Request, error: FiledockError) -> Response:
@@ -46,6 +47,7 @@ def install_error_renderers(app: FastAPI) -> None:
     app.state.renderers = renderers
 
     def render(request: Request, error: FiledockError) -> Response:
+        note_error(error.code.value)
         for prefix, renderer in renderers:
             if request.url.path.startswith(prefix):
                 return renderer(request, error)
@@ -61,9 +63,13 @@ def install_error_renderers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        body = {"code": code, "message": str(exc.detail), "details": {}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        code = _HTTP_CODES.get(exc.status_code)
+        if code is None:  # an HTTPException raised by a library for a status we do not map
+            body = {"code": "http_error", "message": str(exc.detail), "details": {}}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        response = render(request, FiledockError(code))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:

@@ -28,8 +28,13 @@ class Assembler:
     async def assemble(self, upload_id: str) -> None:
         """Run (or re-run) the assembly of an upload in state `assembling`."""
         upload = await self.uploads.ledger.get_upload(upload_id)
-        if upload is None or upload.state != UploadState.ASSEMBLING:
+        if upload is not None and upload.state == UploadState.COMPLETED:
             return
+        if upload is None or upload.state != UploadState.ASSEMBLING:
+            state = upload.state.value if upload else "gone"
+            raise FiledockError(
+                Code.UPLOAD_NOT_RECEIVING, f"Nothing to assemble: the upload is {state}."
+            )
         try:
             await self._assemble(upload)
         except Exception as exc:
@@ -38,9 +43,12 @@ class Assembler:
 
     async def _assemble(self, upload: Upload) -> None:
         assert upload.file_id is not None and upload.size is not None
-        dest = f"files/{upload.file_id}"
         storage = self.uploads.storage
-        await storage.compose(upload.storage_key, upload.parts, dest)
+        # where the object ended up: S3 cannot rename, so it may not be the dest asked for
+        composed = await storage.compose(
+            upload.storage_key, upload.parts, f"files/{upload.file_id}"
+        )
+        dest = composed.key
         digests = await self._hash(upload, dest)
         mismatch = _mismatch(upload, digests)
         if mismatch:
@@ -62,6 +70,7 @@ class Assembler:
                 upload_id=upload.id,
                 created_at=now,
                 updated_at=now,
+                credential_hash=upload.credential_hash,
             )
         )
         await self.uploads.ledger.transition(

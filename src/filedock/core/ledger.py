@@ -29,6 +29,19 @@ class Ledger(Protocol):
     async def forget_parts(self, upload_id: str) -> None: ...
 
 
+def contiguous(upload: Upload, total: int) -> bool:
+    """Whether the parts hold exactly the bytes [0, total), whatever their sizes.
+
+    Appended uploads (tus) have parts of any size, where chunk indexes say nothing.
+    """
+    end = 0
+    for part in sorted(upload.parts, key=lambda p: p.offset):
+        if part.offset != end:
+            return False
+        end = part.end
+    return end == total
+
+
 def missing_chunks(upload: Upload, total: int) -> list[int]:
     count = max(1, -(-total // upload.chunk_size))
     have = {p.number for p in upload.parts}

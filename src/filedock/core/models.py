@@ -58,6 +58,7 @@ class Upload:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    credential_hash: str | None = None  # set at completion, handed on to the file
     parts: list[Part] = field(default_factory=list)
 
     @property
@@ -84,6 +85,11 @@ class FileRecord:
     upload_id: str | None
     created_at: datetime
     updated_at: datetime
+    credential_hash: str | None = None  # a private file (core.access)
+
+    @property
+    def private(self) -> bool:
+        return self.credential_hash is not None
 
 
 @dataclass

@@ -14,12 +14,12 @@ from typing import Any
 
 from filedock.core.events import Event, EventBus
 from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
-from filedock.core.ledger import Ledger, missing_chunks
+from filedock.core.ledger import Ledger, contiguous, missing_chunks
 from filedock.core.models import Job, JobState, Part, Upload, UploadState
 from filedock.core.naming import safe_filename
 from filedock.core.policy import UploadPolicy, check_length
 from filedock.errors import Code, FiledockError
-from filedock.locks.base import LockService
+from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend
 
 ASSEMBLE = "assemble"
@@ -144,14 +144,17 @@ class UploadService:
         *,
         content_length: int | None = None,
         digests: dict[str, bytes] | None = None,
+        on_release: Release | None = None,
     ) -> Upload:
         """Append bytes at the end of a stream-style upload (tus PATCH).
 
         `offset` must be where the received bytes end. A body that stops early (a dropped
         connection, which the front-end turns into a short stream) keeps what arrived.
+        `on_release` is called if another request waits for this upload meanwhile: the
+        front-end then ends the body early, so a dead connection cannot hold the upload.
         """
         upload = await self.get(upload_id)
-        async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
+        async with self.locks.exclusive(upload.id, self.policy.lock_timeout, on_release):
             upload = await self._receiving(upload_id)
             end = upload.bytes_received
             if offset != end:
@@ -164,7 +167,9 @@ class UploadService:
             if content_length is not None:
                 check_length(content_length, limit, exact=False)
             number = max((p.number for p in upload.parts), default=-1) + 1
-            part = await self._store_part(upload, number, end, (limit, False), body, digests)
+            part = await self._store_part(
+                upload, number, end, (limit, False), body, digests, keep_empty=False
+            )
         return await self._received(upload, part)
 
     async def _store_part(
@@ -175,11 +180,13 @@ class UploadService:
         bounds: tuple[int, bool],
         body: AsyncIterator[bytes],
         digests: dict[str, bytes] | None,
+        *,
+        keep_empty: bool = True,
     ) -> Part:
         """Stream, verify length and digests, then record: the ledger only holds good parts.
 
         `bounds` is (maximum length, whether the length must be exactly that). An empty
-        part is recorded only when exact (the one chunk of an empty file).
+        indexed chunk is recorded (the one chunk of an empty file); an empty append is not.
         """
         length, exact = bounds
         digests = digests or {}
@@ -199,7 +206,7 @@ class UploadService:
                     algorithm=name,
                 )
         part = Part(number=number, offset=offset, size=counter[0], etag=info.etag)
-        if part.size or exact:
+        if part.size or keep_empty:
             await self.ledger.record_part(upload.id, part)
             self.frontiers.advance(upload.id, offset, part.size, forked)
         await self.ledger.touch_upload(upload.id, datetime.now(UTC) + self.policy.ttl)
@@ -229,9 +236,10 @@ class UploadService:
     async def complete(self, upload_id: str, size: int | None = None, **describe: Any) -> Upload:
         """Check every byte is present and hand assembly to a job; idempotent.
 
-        `describe` may set filename, content_type, metadata and owner for front-ends that
-        only learn them at completion (the seed API sends the extension last).
+        `describe` may set filename, content_type, metadata, owner and credential_hash for
+        front-ends that only learn them at completion (the seed API sends the extension last).
         """
+        described = self._description(describe)
         upload = await self.get(upload_id)
         if upload.state in (UploadState.ASSEMBLING, UploadState.COMPLETED):
             return upload
@@ -240,7 +248,7 @@ class UploadService:
             if upload.state not in RESTARTABLE:
                 return upload
             total = self._final_size(upload, size)
-            missing = missing_chunks(upload, total)
+            missing = [] if contiguous(upload, total) else missing_chunks(upload, total)
             if missing:
                 raise FiledockError(
                     Code.UPLOAD_INCOMPLETE,
@@ -258,6 +266,7 @@ class UploadService:
                 file_id=file_id,
                 error=None,
                 error_code=None,
+                **described,
             ):
                 return await self.get(upload_id)
             upload = await self.get(upload_id)
@@ -267,7 +276,7 @@ class UploadService:
 
     @staticmethod
     def _description(describe: dict[str, Any]) -> dict[str, Any]:
-        allowed = {"filename", "content_type", "metadata", "owner"}
+        allowed = {"filename", "content_type", "metadata", "owner", "credential_hash"}
         unknown = set(describe) - allowed
         if unknown:
             raise TypeError(f"complete() cannot set {sorted(unknown)}")

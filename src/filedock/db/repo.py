@@ -6,14 +6,17 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Executable, Table, delete, func, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from filedock.core.models import FileRecord, Job, JobState, Part, Upload, UploadState
-from filedock.db.tables import files, jobs, parts, uploads
+from filedock.db.tables import files, jobs, parts, tus_uploads, uploads
 
 
 def utc(value: datetime) -> datetime:
@@ -42,6 +45,16 @@ def _job(row: RowMapping) -> Job:
     return Job(**data)
 
 
+def upsert(dialect: str, table: Table, values: dict[str, Any], keys: list[str]) -> Executable:
+    """INSERT, or UPDATE the row with the same `keys`, atomically, in each dialect's words."""
+    changed = {k: v for k, v in values.items() if k not in keys}
+    if dialect == "mysql":
+        return mysql_insert(table).values(**values).on_duplicate_key_update(**changed)
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).values(**values)
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
 class Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -67,6 +80,14 @@ class Repository:
                 .order_by(parts.c.offset)
             )
             return _upload(row, [Part(*r) for r in part_rows])
+
+    async def upload_for_file(self, file_id: str) -> Upload | None:
+        """The upload that made, or is making, file `file_id` (known from completion on)."""
+        async with self.engine.connect() as conn:
+            upload_id = (
+                await conn.execute(select(uploads.c.id).where(uploads.c.file_id == file_id))
+            ).scalar()
+        return None if upload_id is None else await self.get_upload(upload_id)
 
     async def transition(
         self,
@@ -118,20 +139,19 @@ class Repository:
 
     # the ledger ----------------------------------------------------------------
     async def record_part(self, upload_id: str, part: Part) -> None:
+        """Upsert in one statement: two replicas recording the same part at once must not
+        collide (delete-then-insert raced into duplicate keys and MySQL gap-lock deadlocks).
+        """
+        values = {
+            "upload_id": upload_id,
+            "number": part.number,
+            "offset": part.offset,
+            "size": part.size,
+            "etag": part.etag,
+            "created_at": datetime.now(UTC),
+        }
         async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(parts).where(parts.c.upload_id == upload_id, parts.c.number == part.number)
-            )
-            await conn.execute(
-                insert(parts).values(
-                    upload_id=upload_id,
-                    number=part.number,
-                    offset=part.offset,
-                    size=part.size,
-                    etag=part.etag,
-                    created_at=datetime.now(UTC),
-                )
-            )
+            await conn.execute(upsert(conn.dialect.name, parts, values, ["upload_id", "number"]))
 
     async def forget_part(self, upload_id: str, number: int) -> bool:
         async with self.engine.begin() as conn:
@@ -143,6 +163,29 @@ class Repository:
     async def forget_parts(self, upload_id: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(parts).where(parts.c.upload_id == upload_id))
+
+    # tus: headers echoed as sent -------------------------------------------------
+    async def insert_tus_upload(
+        self, upload_id: str, concat: str | None, metadata_header: str | None
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(tus_uploads).values(
+                    upload_id=upload_id, concat=concat, metadata_header=metadata_header
+                )
+            )
+
+    async def get_tus_upload(self, upload_id: str) -> tuple[str | None, str | None]:
+        """(Upload-Concat, Upload-Metadata) as the client sent them; (None, None) if neither."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(tus_uploads.c.concat, tus_uploads.c.metadata_header).where(
+                        tus_uploads.c.upload_id == upload_id
+                    )
+                )
+            ).first()
+        return (None, None) if row is None else (row[0], row[1])
 
     # files -----------------------------------------------------------------------
     async def insert_file(self, record: FileRecord) -> bool:
@@ -223,6 +266,20 @@ class Repository:
                 .first()
             )
         return None if row is None else _job(row)
+
+    async def state_counts(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """Uploads by state and jobs by (kind, state), for the metrics gauges."""
+        async with self.engine.connect() as conn:
+            upload_rows = await conn.execute(
+                select(uploads.c.state, func.count()).group_by(uploads.c.state)
+            )
+            job_rows = await conn.execute(
+                select(jobs.c.kind, jobs.c.state, func.count()).group_by(jobs.c.kind, jobs.c.state)
+            )
+            return (
+                {state: int(n) for state, n in upload_rows},
+                {(kind, state): int(n) for kind, state, n in job_rows},
+            )
 
     async def unfinished_jobs(self) -> list[Job]:
         states = [JobState.PENDING.value, JobState.STARTED.value]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.dialects import mysql
 
 metadata = MetaData(
     naming_convention={
@@ -31,6 +32,8 @@ metadata = MetaData(
 )
 
 ID = String(32)
+# MySQL's DATETIME drops microseconds unless asked; "newest first" needs them.
+Timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 uploads = Table(
     "uploads",
@@ -47,12 +50,13 @@ uploads = Table(
     Column("expected_md5", String(32), nullable=True),
     Column("storage_key", String(255), nullable=False),
     Column("state", String(16), nullable=False, index=True),
-    Column("file_id", ID, nullable=True),
+    Column("file_id", ID, nullable=True, index=True),
+    Column("credential_hash", String(128), nullable=True),
     Column("error_code", String(32), nullable=True),
     Column("error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False, index=True),
 )
 
 parts = Table(
@@ -63,7 +67,7 @@ parts = Table(
     Column("offset", BigInteger, nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("etag", String(128), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
 )
 
 files = Table(
@@ -78,9 +82,20 @@ files = Table(
     Column("metadata", JSON, nullable=False),
     Column("storage_key", String(255), nullable=False),
     Column("upload_id", ID, nullable=True, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("credential_hash", String(128), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
     Index("ix_files_name_created", "name", "created_at"),
+)
+
+# What the tus front-end must echo as the client sent it (HEAD: Upload-Metadata,
+# Upload-Concat); only uploads created over tus with either header have a row.
+tus_uploads = Table(
+    "tus_uploads",
+    metadata,
+    Column("upload_id", ID, ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True),
+    Column("concat", Text, nullable=True),
+    Column("metadata_header", Text, nullable=True),
 )
 
 jobs = Table(
@@ -93,6 +108,6 @@ jobs = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("attempts", Integer, nullable=False),
     Column("error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
 )

@@ -24,7 +24,14 @@ class InProcessRunner:
     async def submit(self, job: Job) -> None:
         task = asyncio.create_task(self.execute(job.id), name=f"job-{job.id}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[JobState]) -> None:
+        """A job that could not even record its outcome (database down, held by another
+        replica) stays pending and runs again at the next start; say so."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("%s left unfinished: %s", task.get_name(), task.exception())
 
     async def start(self) -> None:
         for job in await self.repo.unfinished_jobs():

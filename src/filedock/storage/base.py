@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
@@ -69,6 +69,8 @@ class Backend(Protocol):
     async def compose(self, key: str, parts: Sequence[Part], dest: str) -> ObjectInfo:
         """Make the staged parts of `key` the object `dest`, without copying bytes.
 
+        The returned key is where the object is: `dest`, or the backend's own name for it
+        when it cannot rename (S3 completes a multipart upload at the upload's key).
         Idempotent: called again after a crash that followed a successful compose, it
         returns the existing object.
         """
@@ -91,6 +93,48 @@ class Backend(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class PartCopier(Protocol):
+    """Optional, offered when `capabilities.server_side_concat`: parts from other uploads.
+
+    Concatenation (tus parallel uploads) builds one upload from finished others; the bytes
+    never pass through filedock. Local disk uses copy_file_range, which shares extents
+    (a reflink, no copy) on filesystems that can (XFS, Btrfs) and copies inside the kernel
+    elsewhere (ext4); S3 would use UploadPartCopy.
+    """
+
+    async def copy_part(
+        self, source: str, size: int, key: str, number: int, offset: int
+    ) -> PartInfo:
+        """Make bytes [0, size) staged under `source` part `number` (at `offset`) of `key`.
+
+        Durable when it returns, like write_part; the source is left as it was.
+        """
+        ...
+
+
+def part_copier(backend: Backend) -> PartCopier | None:
+    """The backend as a PartCopier if its capabilities say it is one, else None."""
+    if not backend.capabilities.server_side_concat:
+        return None
+    return cast(PartCopier, backend)
+
+
+class Presigner(Protocol):
+    """Optional, offered when `capabilities.presigned_urls`: downloads served by the store."""
+
+    async def presign(
+        self, key: str, expires: int, disposition: str, content_type: str | None = None
+    ) -> str:
+        """A GET URL for `key` valid `expires` seconds, answered with the Content-Disposition
+        `disposition` (RFC 6266, built by the caller) so the file's name survives."""
+        ...
+
+
+def presigner(backend: Backend) -> Presigner | None:
+    """The backend as a Presigner if its capabilities say it is one, else None."""
+    return cast(Presigner, backend) if backend.capabilities.presigned_urls else None
 
 
 def check_key(key: str) -> str:
