@@ -98,6 +98,15 @@ class UploadOut(BaseModel):
         )
 
 
+class ChunkReceipt(BaseModel):
+    """What a chunk PUT answers: small and constant-size; GET the upload for the full picture."""
+
+    upload_id: str
+    index: int
+    offset: int
+    size: int
+
+
 class FileOut(BaseModel):
     id: str
     name: str

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from filedock.api.deps import ServicesDep
 from filedock.api.rendering import error_responses
-from filedock.api.schemas import CompleteUpload, CreateUpload, FileOut, UploadOut
+from filedock.api.schemas import ChunkReceipt, CompleteUpload, CreateUpload, FileOut, UploadOut
 from filedock.core.events import Event
 from filedock.core.integrity import parse_digest_headers
 from filedock.core.models import UploadState
@@ -61,7 +61,7 @@ async def upload_status(request: Request, services: ServicesDep, upload_id: Uplo
 
 @router.put(
     "/{upload_id}/chunks/{index}",
-    response_model=UploadOut,
+    response_model=ChunkReceipt,
     responses=error_responses(
         *_GONE,
         Code.UPLOAD_NOT_RECEIVING,
@@ -92,12 +92,12 @@ async def put_chunk(
     content_md5: Annotated[str | None, Header()] = None,
     content_digest: Annotated[str | None, Header()] = None,
     repr_digest: Annotated[str | None, Header()] = None,
-) -> UploadOut:
+) -> ChunkReceipt:
     digests = parse_digest_headers(content_md5, content_digest, repr_digest)
-    upload = await services.uploads.write_chunk(
+    part = await services.uploads.write_chunk(
         upload_id, index, request.stream(), content_length=content_length, digests=digests
     )
-    return UploadOut.of(upload, base_url(request))
+    return ChunkReceipt(upload_id=upload_id, index=part.number, offset=part.offset, size=part.size)
 
 
 @router.post(

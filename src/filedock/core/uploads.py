@@ -50,9 +50,9 @@ class UploadService:
         self.frontiers = FrontierTracker()
 
     # reading -------------------------------------------------------------------------
-    async def get(self, upload_id: str) -> Upload:
+    async def get(self, upload_id: str, *, with_parts: bool = True) -> Upload:
         """The upload, or 404 / 410 (expired or aborted, even before cleanup ran)."""
-        upload = await self.ledger.get_upload(upload_id)
+        upload = await self.ledger.get_upload(upload_id, with_parts=with_parts)
         if upload is None:
             raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
         if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
@@ -119,22 +119,24 @@ class UploadService:
         *,
         content_length: int | None = None,
         digests: dict[str, bytes] | None = None,
-    ) -> Upload:
+    ) -> Part:
         """Stream chunk `index` to storage; record it only once every byte is durable and right.
 
         Chunks of one upload are written in parallel (shared hold); re-sending a chunk
         first un-records it, so a failed re-send reports it missing rather than stale.
+        The ledger is not loaded: a chunk's cost must not grow with the upload's size.
         """
-        upload = await self.get(upload_id)
+        upload = await self.get(upload_id, with_parts=False)
         offset, length, exact = self.policy.chunk_bounds(upload, index)
         if content_length is not None:
             check_length(content_length, length, exact)
         async with self.locks.shared(upload.id, self.policy.lock_timeout):
-            upload = await self._receiving(upload_id)
+            upload = await self._receiving(upload_id, with_parts=False)
             if await self.ledger.forget_part(upload.id, index):
                 self.frontiers.drop(upload.id)  # re-sent bytes may differ from those hashed
             part = await self._store_part(upload, index, offset, (length, exact), body, digests)
-        return await self._received(upload, part)
+        await self.publish("upload.part", upload, number=part.number, size=part.size)
+        return part
 
     async def append(
         self,
@@ -206,10 +208,12 @@ class UploadService:
                     algorithm=name,
                 )
         part = Part(number=number, offset=offset, size=counter[0], etag=info.etag)
+        expires_at = datetime.now(UTC) + self.policy.ttl
         if part.size or keep_empty:
-            await self.ledger.record_part(upload.id, part)
+            await self.ledger.record_part(upload.id, part, expires_at)
             self.frontiers.advance(upload.id, offset, part.size, forked)
-        await self.ledger.touch_upload(upload.id, datetime.now(UTC) + self.policy.ttl)
+        else:
+            await self.ledger.touch_upload(upload.id, expires_at)
         return part
 
     async def _received(self, upload: Upload, part: Part) -> Upload:
@@ -218,8 +222,8 @@ class UploadService:
         await self.publish("upload.part", upload, number=part.number, size=part.size)
         return upload
 
-    async def _receiving(self, upload_id: str) -> Upload:
-        upload = await self.get(upload_id)
+    async def _receiving(self, upload_id: str, *, with_parts: bool = True) -> Upload:
+        upload = await self.get(upload_id, with_parts=with_parts)
         if upload.state not in LIVE:
             raise FiledockError(
                 Code.UPLOAD_NOT_RECEIVING,

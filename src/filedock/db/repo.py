@@ -65,15 +65,16 @@ class Repository:
         async with self.engine.begin() as conn:
             await conn.execute(insert(uploads).values(**values))
 
-    async def get_upload(self, upload_id: str) -> Upload | None:
+    async def get_upload(self, upload_id: str, *, with_parts: bool = True) -> Upload | None:
+        """The upload; `with_parts=False` skips the ledger (a chunk PUT needs only the row)."""
         async with self.engine.connect() as conn:
             row = (
                 (await conn.execute(select(uploads).where(uploads.c.id == upload_id)))
                 .mappings()
                 .first()
             )
-            if row is None:
-                return None
+            if row is None or not with_parts:
+                return None if row is None else _upload(row, [])
             part_rows = await conn.execute(
                 select(parts.c.number, parts.c.offset, parts.c.size, parts.c.etag)
                 .where(parts.c.upload_id == upload_id)
@@ -138,9 +139,12 @@ class Repository:
             return [r[0] for r in rows]
 
     # the ledger ----------------------------------------------------------------
-    async def record_part(self, upload_id: str, part: Part) -> None:
+    async def record_part(self, upload_id: str, part: Part, expires_at: datetime) -> None:
         """Upsert in one statement: two replicas recording the same part at once must not
         collide (delete-then-insert raced into duplicate keys and MySQL gap-lock deadlocks).
+        The upload's expiry moves in the same transaction, first: taking the upload row's
+        write lock before the part's foreign-key check takes a shared one avoids the
+        shared-then-exclusive deadlock of parallel chunks on MySQL.
         """
         values = {
             "upload_id": upload_id,
@@ -151,6 +155,11 @@ class Repository:
             "created_at": datetime.now(UTC),
         }
         async with self.engine.begin() as conn:
+            await conn.execute(
+                update(uploads)
+                .where(uploads.c.id == upload_id)
+                .values(updated_at=values["created_at"], expires_at=expires_at)
+            )
             await conn.execute(upsert(conn.dialect.name, parts, values, ["upload_id", "number"]))
 
     async def forget_part(self, upload_id: str, number: int) -> bool:
