@@ -322,3 +322,18 @@ async def test_empty_file_with_size_declared_at_completion(client: httpx.AsyncCl
     done = await client.post(f"/api/v1/uploads/{upload['id']}/complete", json={"size": 0})
     assert done.status_code == 201, done.text
     assert done.json()["size"] == 0
+
+
+async def test_a_chunk_resent_with_other_bytes_gives_the_hash_of_the_final_bytes(
+    client: httpx.AsyncClient, payload: bytes
+) -> None:
+    data = payload(3 * CHUNK)
+    upload = await create(client, data)
+    url = f"/api/v1/uploads/{upload['id']}/chunks"
+    await client.put(f"{url}/0", content=payload(CHUNK))  # hashed in order, then replaced
+    await client.put(f"{url}/1", content=data[CHUNK : 2 * CHUNK])
+    await client.put(f"{url}/0", content=data[:CHUNK])
+    await client.put(f"{url}/2", content=data[2 * CHUNK :])
+    done = await client.post(f"/api/v1/uploads/{upload['id']}/complete")
+    assert done.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (await client.get(done.json()["urls"]["content"])).content == data

@@ -111,7 +111,15 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         **shared_checks,
         **runner_checks,
     }
-    uploads = UploadService(repo, storage, locks, bus, policy_for(settings, storage), runner.submit)
+    uploads = UploadService(
+        repo,
+        storage,
+        locks,
+        bus,
+        policy_for(settings, storage),
+        runner.submit,
+        single_process=not (settings.redis_url or settings.broker_url),
+    )
     assembler = Assembler(uploads, repo)
     bodies.update(job_bodies(assembler))
     return Services(

@@ -85,13 +85,21 @@ class Frontier:
 
 
 class FrontierTracker:
-    """In-process running hashes per upload; losing them only costs a read pass."""
+    """In-process running hashes per upload; losing them only costs a read pass.
 
-    def __init__(self) -> None:
+    Only sound when this process sees every write of an upload and assembles it: with
+    several replicas a chunk re-sent elsewhere would leave a stale prefix here, and with
+    a job worker the entries would never be taken. `enabled=False` is for those setups.
+    """
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
         self._frontiers: dict[str, Frontier] = {}
 
     def fork(self, upload_id: str, offset: int, algorithms: list[str]) -> dict[str, Hasher]:
         """Hasher copies to feed while a part at `offset` streams, if it extends the prefix."""
+        if not self.enabled:
+            return {}
         frontier = self._frontiers.get(upload_id)
         if frontier is None and offset == 0:
             frontier = self._frontiers[upload_id] = Frontier(

@@ -40,6 +40,8 @@ class UploadService:
         bus: EventBus,
         policy: UploadPolicy,
         submit: Callable[[Job], Any],
+        *,
+        single_process: bool = True,
     ) -> None:
         self.ledger = ledger
         self.storage = storage
@@ -47,7 +49,7 @@ class UploadService:
         self.bus = bus
         self.policy = policy
         self.submit = submit
-        self.frontiers = FrontierTracker()
+        self.frontiers = FrontierTracker(enabled=single_process)
 
     # reading -------------------------------------------------------------------------
     async def get(self, upload_id: str, *, with_parts: bool = True) -> Upload:
@@ -155,7 +157,7 @@ class UploadService:
         `on_release` is called if another request waits for this upload meanwhile: the
         front-end then ends the body early, so a dead connection cannot hold the upload.
         """
-        upload = await self.get(upload_id)
+        upload = await self.get(upload_id, with_parts=False)  # the ledger is read once, held
         async with self.locks.exclusive(upload.id, self.policy.lock_timeout, on_release):
             upload = await self._receiving(upload_id)
             end = upload.bytes_received
