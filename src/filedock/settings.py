@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # replicas that do not share data_dir must all be given the same one.
     secret_key: SecretStr | None = None
     signed_url_ttl_seconds: int = Field(7 * 24 * 3600, gt=0)  # the seed API's 7 days
+    download_redirect: bool = False
+    redirect_ttl_seconds: int = Field(900, gt=0)
 
     default_chunk_size: int = Field(8 * MiB, gt=0)
     max_chunk_size: int = Field(64 * MiB, gt=0)

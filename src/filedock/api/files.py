@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from filedock.api.deps import ServicesDep
 from filedock.api.ranges import (
@@ -21,7 +21,7 @@ from filedock.api.schemas import FileList, FileOut, UpdateFile
 from filedock.api.uploads import base_url
 from filedock.core.models import FileRecord
 from filedock.errors import Code
-from filedock.storage.base import Backend
+from filedock.storage.base import Backend, presigner
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 FileId = Annotated[str, Path(max_length=64)]
@@ -103,6 +103,15 @@ async def download(
 ) -> Response:
     record = await services.files.get(file_id)
     services.access.authorize_download(record, expires, signature)
+    signer = presigner(services.storage)
+    if request.method == "GET" and services.settings.download_redirect and signer:
+        url = await signer.presign(
+            record.storage_key,
+            services.settings.redirect_ttl_seconds,
+            content_disposition(record.name, disposition),
+            record.content_type,
+        )
+        return RedirectResponse(url, status_code=307)
     return serve_file(
         services.storage,
         record,
