@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TUS_JS := tests/tus/node
+TUS_JS_STAMP := $(TUS_JS)/node_modules/.installed
 
 .PHONY: install deps run test lint bench clean
 
@@ -13,6 +15,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# tus-js-client for the real-client tests (run with node); versions pinned by the lock file.
+$(TUS_JS_STAMP): $(TUS_JS)/package.json $(TUS_JS)/package-lock.json
+	npm ci --prefix $(TUS_JS) --no-audit --no-fund
+	touch $(TUS_JS_STAMP)
 
 # Machine packages whose real servers the tests start (sshd); installed only when missing.
 deps:
@@ -26,11 +33,11 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: deps install lint
+test: deps install lint $(TUS_JS_STAMP)
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data bench/results
+	rm -rf $(VENV) data bench/results $(TUS_JS)/node_modules

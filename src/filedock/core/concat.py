@@ -20,11 +20,13 @@ from filedock.errors import Code, FiledockError
 from filedock.storage.base import part_copier
 
 
-async def concatenate(streams: StreamUploads, sources: list[str], **create: Any) -> Upload:
+async def concatenate(
+    streams: StreamUploads, sources: list[str], max_size: int, **create: Any
+) -> Upload:
     """A new upload holding the bytes of `sources` in order, assembled into a file.
 
     `create` is what UploadService.create takes besides the size (name, type, metadata,
-    owner, protocol); the size is the sum of the sources'.
+    owner, protocol); the size is the sum of the sources', at most `max_size`.
     """
     uploads = streams.uploads
     copier = part_copier(uploads.storage)
@@ -33,7 +35,14 @@ async def concatenate(streams: StreamUploads, sources: list[str], **create: Any)
     if not sources:
         raise FiledockError(Code.NOT_CONCATENABLE, "Name at least one upload to concatenate.")
     pieces = [_finished(await uploads.get(source)) for source in sources]
-    upload = await uploads.create(size=sum(p.bytes_received for p in pieces), **create)
+    size = sum(p.bytes_received for p in pieces)
+    if size > max_size:
+        raise FiledockError(
+            Code.FILE_TOO_LARGE,
+            f"Together the uploads have {size} bytes; this server accepts {max_size}.",
+            max_size=max_size,
+        )
+    upload = await uploads.create(size=size, **create)
     offset = 0
     for number, piece in enumerate(pieces):
         async with uploads.locks.exclusive(piece.id, streams.lock_wait):
