@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Request, Response
@@ -12,11 +10,9 @@ from fastapi.responses import JSONResponse
 from filedock.api.deps import ServicesDep
 from filedock.api.rendering import error_responses
 from filedock.api.schemas import ChunkReceipt, CompleteUpload, CreateUpload, FileOut, UploadOut
-from filedock.core.events import Event
 from filedock.core.integrity import parse_digest_headers
 from filedock.core.models import UploadState
-from filedock.errors import Code, FiledockError
-from filedock.wiring import Services
+from filedock.errors import Code
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 UploadId = Annotated[str, Path(max_length=64, description="The id returned at creation.")]
@@ -123,29 +119,13 @@ async def complete_upload(
     upload_id: UploadId,
     spec: Annotated[CompleteUpload | None, Body()] = None,
 ) -> Response:
-    async with services.bus.subscribe(upload_id) as events:
-        upload = await services.uploads.complete(upload_id, spec.size if spec else None)
-        if upload.state == UploadState.ASSEMBLING:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    _until_settled(services, upload_id, events),
-                    services.settings.complete_wait_seconds,
-                )
-    upload = await services.uploads.get(upload_id)
+    upload = await services.uploads.complete_and_settle(
+        upload_id, services.settings.complete_wait_seconds, spec.size if spec else None
+    )
     if upload.state == UploadState.COMPLETED and upload.file_id:
         record = await services.files.get(upload.file_id)
         return JSONResponse(FileOut.of(record, base_url(request)).model_dump(mode="json"), 201)
-    if upload.state == UploadState.FAILED:
-        code = Code(upload.error_code or Code.ASSEMBLY_FAILED)
-        raise FiledockError(code, upload.error, upload_id=upload.id)
     return JSONResponse(UploadOut.of(upload, base_url(request)).model_dump(mode="json"), 202)
-
-
-async def _until_settled(services: Services, upload_id: str, events: asyncio.Queue[Event]) -> None:
-    settled = {"upload.completed", "upload.failed"}
-    while (await services.uploads.get(upload_id)).state == UploadState.ASSEMBLING:
-        while (await events.get()).kind not in settled:
-            pass
 
 
 @router.delete(

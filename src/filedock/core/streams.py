@@ -10,11 +10,9 @@ one means at each stage.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from filedock.core.events import Event
 from filedock.core.files import FileService
 from filedock.core.models import Upload, UploadState
 from filedock.core.uploads import LIVE, UploadService
@@ -22,7 +20,6 @@ from filedock.errors import Code, FiledockError
 from filedock.locks.base import Release
 
 DONE = (UploadState.ASSEMBLING, UploadState.COMPLETED)
-SETTLED = frozenset({"upload.completed", "upload.failed"})
 
 
 def offset_of(upload: Upload) -> int:
@@ -118,27 +115,11 @@ class StreamUploads:
         """Complete an upload whose every byte is in, and wait for its file (bounded)."""
         if upload.size is None or upload.bytes_received < upload.size:
             return upload
-        async with self.uploads.bus.subscribe(upload.id) as events:
-            upload = await self.uploads.complete(upload.id)
-            upload = await self._until_settled(upload, events)
-        if upload.state == UploadState.FAILED:
-            code = Code(upload.error_code or Code.ASSEMBLY_FAILED)
-            raise FiledockError(code, upload.error, upload_id=upload.id)
-        return upload
+        return await self.uploads.complete_and_settle(upload.id, self.settle_wait)
 
     async def settle(self, upload_id: str) -> Upload:
         """The upload once its assembly (if running) ended, or after the bounded wait."""
-        async with self.uploads.bus.subscribe(upload_id) as events:
-            return await self._until_settled(await self.uploads.get(upload_id), events)
-
-    async def _until_settled(self, upload: Upload, events: asyncio.Queue[Event]) -> Upload:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.settle_wait):
-                while upload.state == UploadState.ASSEMBLING:
-                    while (await events.get()).kind not in SETTLED:
-                        pass
-                    upload = await self.uploads.get(upload.id)
-        return upload
+        return await self.uploads.settle(upload_id, self.settle_wait)
 
     async def terminate(self, upload_id: str) -> None:
         """Free an upload whatever its stage: staged bytes, or the file it became.

@@ -7,6 +7,8 @@ through `_move`, which is where events are published.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend
 
 ASSEMBLE = "assemble"
+SETTLED = frozenset({"upload.completed", "upload.failed"})
 LIVE = (UploadState.RECEIVING,)
 RESTARTABLE = (UploadState.RECEIVING, UploadState.FAILED)
 
@@ -278,6 +281,38 @@ class UploadService:
             upload = await self.get(upload_id)
         await self.publish("upload.assembling", upload, job_id=job.id)
         await self.submit(job)
+        return upload
+
+    async def complete_and_settle(
+        self, upload_id: str, wait: float, size: int | None = None, **describe: Any
+    ) -> Upload:
+        """complete(), then wait up to `wait` seconds for the assembly to end.
+
+        Returns the upload completed, or still assembling after the wait; a failed
+        assembly raises its own error, so every front-end reports it the same way.
+        """
+        async with self.bus.subscribe(upload_id) as events:
+            upload = await self.complete(upload_id, size, **describe)
+            upload = await self._until_settled(upload, events, wait)
+        if upload.state == UploadState.FAILED:
+            code = Code(upload.error_code or Code.ASSEMBLY_FAILED)
+            raise FiledockError(code, upload.error, upload_id=upload.id)
+        return upload
+
+    async def settle(self, upload_id: str, wait: float) -> Upload:
+        """The upload once its assembly (if running) ended, or after `wait` seconds."""
+        async with self.bus.subscribe(upload_id) as events:
+            return await self._until_settled(await self.get(upload_id), events, wait)
+
+    async def _until_settled(
+        self, upload: Upload, events: asyncio.Queue[Event], wait: float
+    ) -> Upload:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                while upload.state == UploadState.ASSEMBLING:
+                    while (await events.get()).kind not in SETTLED:
+                        pass
+                    upload = await self.get(upload.id)
         return upload
 
     @staticmethod
