@@ -2,16 +2,26 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed
+# Every install is pinned by constraints.txt (a known-good resolution of the whole tree),
+# so a fresh machine gets what the tests ran with and pip never backtracks into old wheels.
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 TUS_JS := tests/tus/node
 TUS_JS_STAMP := $(TUS_JS)/node_modules/.installed
 
 .PHONY: install deps run test lint bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,7 +35,7 @@ $(TUS_JS_STAMP): $(TUS_JS)/package.json $(TUS_JS)/package-lock.json
 deps:
 	bash .ci/deps.sh
 
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/filedock serve
 
 lint: install
