@@ -20,6 +20,7 @@ from filedock.storage.base import (
     Limits,
     ObjectInfo,
     PartInfo,
+    batches,
     check_key,
     storage_full,
 )
@@ -81,18 +82,10 @@ class LocalBackend:
             raise self._translate(exc) from exc
         size = 0
         try:
-            batch: list[bytes] = []
-            batched = 0
-            async for piece in body:
-                batch.append(piece)
-                batched += len(piece)
-                if batched >= WRITE_BATCH:
-                    await asyncio.to_thread(_pwrite_all, fd, batch, offset + size)
-                    size += batched
-                    batch, batched = [], 0
-            if batch:
-                await asyncio.to_thread(_pwrite_all, fd, batch, offset + size)
-                size += batched
+            async for position, pieces in batches(body, WRITE_BATCH):
+                size = position + await asyncio.to_thread(
+                    _pwrite_all, fd, pieces, offset + position
+                )
             if self.fsync:
                 await asyncio.to_thread(os.fdatasync, fd)
         except OSError as exc:

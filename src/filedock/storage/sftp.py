@@ -18,7 +18,7 @@ import asyncssh
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
 from filedock.settings import Settings
-from filedock.storage.base import Capabilities, Limits, ObjectInfo, PartInfo, check_key
+from filedock.storage.base import Capabilities, Limits, ObjectInfo, PartInfo, batches, check_key
 from filedock.storage.sftp_pool import DROPPED, Pool, SFTPTarget
 
 WRITE_BATCH = 1024 * 1024  # asyncssh sends one batch as parallel SFTP writes
@@ -84,18 +84,10 @@ class SFTPBackend:
         size = 0
         try:
             with sftp_errors(f"write part {number}"):
-                batch: list[bytes] = []
-                batched = 0
-                async for piece in body:
-                    batch.append(piece)
-                    batched += len(piece)
-                    if batched >= WRITE_BATCH:
-                        await handle.write(b"".join(batch), offset + size)
-                        size += batched
-                        batch, batched = [], 0
-                if batch:
-                    await handle.write(b"".join(batch), offset + size)
-                    size += batched
+                async for position, pieces in batches(body, WRITE_BATCH):
+                    data = b"".join(pieces)
+                    await handle.write(data, offset + position)
+                    size = position + len(data)
                 if self.fsync:
                     await handle.fsync()
         finally:
