@@ -65,7 +65,14 @@ async def test_status_lists_what_is_missing_and_resending_is_idempotent(
     url = f"/api/v1/uploads/{upload['id']}/chunks"
     for index in (0, 2, 2):
         piece = data[index * CHUNK : (index + 1) * CHUNK]
-        assert (await client.put(f"{url}/{index}", content=piece)).status_code == 200
+        receipt = await client.put(f"{url}/{index}", content=piece)
+        assert receipt.status_code == 200
+        assert receipt.json() == {
+            "upload_id": upload["id"],
+            "index": index,
+            "offset": index * CHUNK,
+            "size": CHUNK,
+        }
     status = (await client.get(f"/api/v1/uploads/{upload['id']}")).json()
     assert status["received_chunks"] == [0, 2]
     assert status["missing_chunks"] == [1, 3]
