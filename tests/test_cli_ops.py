@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from filedock.cli import app
+from filedock.core.principal import LOCAL
 from filedock.settings import Settings
 from filedock.wiring import build_services
 
@@ -46,12 +47,12 @@ def test_cleanup_frees_expired_uploads(env: Path, monkeypatch: pytest.MonkeyPatc
     async def stage() -> str:
         services = await build_services(Settings())
         try:
-            upload = await services.uploads.create(filename="x", size=10)
+            upload = await services.uploads.create(LOCAL, filename="x", size=10)
 
             async def body():  # type: ignore[no-untyped-def]
                 yield b"0123456789"
 
-            await services.uploads.write_chunk(upload.id, 0, body())
+            await services.uploads.write_chunk(LOCAL, upload.id, 0, body())
             return upload.id
         finally:
             await services.close()

@@ -20,6 +20,16 @@ class Code(StrEnum):
     UPLOAD_NOT_FOUND = "upload_not_found"
     FILE_NOT_FOUND = "file_not_found"
     ACCESS_DENIED = "access_denied"
+    UNAUTHENTICATED = "unauthenticated"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
+    KEY_NOT_FOUND = "key_not_found"
+    SHARE_NOT_FOUND = "share_not_found"
+    SHARE_GONE = "share_gone"
+    PATH_INVALID = "path_invalid"
+    PATH_EXISTS = "path_exists"
+    PATH_BUSY = "path_busy"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    TYPE_NOT_ALLOWED = "type_not_allowed"
     SIGNATURE_INVALID = "signature_invalid"
     JOB_NOT_FOUND = "job_not_found"
     UPLOAD_EXPIRED = "upload_expired"
@@ -67,6 +77,18 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.UPLOAD_NOT_FOUND: ErrorSpec(404, "No upload has this id."),
     Code.FILE_NOT_FOUND: ErrorSpec(404, "No file has this id."),
     Code.ACCESS_DENIED: ErrorSpec(403, "The credential does not grant access to this file."),
+    Code.UNAUTHENTICATED: ErrorSpec(
+        401, "A valid credential is needed: send Authorization: Bearer <key or token>."
+    ),
+    Code.INSUFFICIENT_SCOPE: ErrorSpec(403, "The credential lacks the scope this needs."),
+    Code.KEY_NOT_FOUND: ErrorSpec(404, "No API key has this id."),
+    Code.SHARE_NOT_FOUND: ErrorSpec(404, "No share link has this token or id."),
+    Code.SHARE_GONE: ErrorSpec(410, "The share link expired, was revoked or is used up."),
+    Code.PATH_INVALID: ErrorSpec(422, "The path is not a valid file path."),
+    Code.PATH_EXISTS: ErrorSpec(409, "A file already exists at this path."),
+    Code.PATH_BUSY: ErrorSpec(409, "Another user is uploading to this path."),
+    Code.QUOTA_EXCEEDED: ErrorSpec(413, "The tenant's quota does not allow this."),
+    Code.TYPE_NOT_ALLOWED: ErrorSpec(415, "The tenant does not accept this content type."),
     Code.SIGNATURE_INVALID: ErrorSpec(403, "The download link is not valid or has expired."),
     Code.JOB_NOT_FOUND: ErrorSpec(404, "No job has this id."),
     Code.UPLOAD_EXPIRED: ErrorSpec(410, "The upload expired and its bytes were freed."),

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     tus_cors_origins: Annotated[list[str], NoDecode] = ["*"]
     tus_max_size: int | None = Field(None, gt=0)
 
+    # Who may do what (core/authn.py): auto | required | none; API keys live in the database,
+    # JWTs from an identity provider are verified with one of secret / public key / JWKS.
+    auth: Literal["auto", "required", "none"] = "auto"
+    jwt_secret: SecretStr | None = None  # HS256
+    jwt_public_key_file: Path | None = None  # RS256 / ES256, PEM
+    jwt_jwks_url: str = ""  # RS256 / ES256, keys fetched and cached
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_tenant_claim: str = "tenant"
+    metrics_token: SecretStr | None = None  # set: /metrics needs Authorization: Bearer <it>
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -23,13 +23,17 @@ from filedock.bus.memory import MemoryBus
 from filedock.bus.redis import RedisBus
 from filedock.core.access import Access, load_secret
 from filedock.core.assembly import Assembler
+from filedock.core.authn import Authenticator, is_loopback
 from filedock.core.events import EventBus
 from filedock.core.files import FileService
+from filedock.core.keys import KeyService
 from filedock.core.models import JobState
 from filedock.core.policy import UploadPolicy
+from filedock.core.tokens import JwtConfig, JwtVerifier
 from filedock.core.uploads import UploadService
 from filedock.db import migrate
 from filedock.db.engine import create_engine
+from filedock.db.keys import KeyStore
 from filedock.db.repo import Repository
 from filedock.jobs.base import JobRunner
 from filedock.jobs.celery import CeleryRunner, celery_app
@@ -60,6 +64,8 @@ class Services:
     files: FileService
     assembler: Assembler
     access: Access
+    keys: KeyService
+    auth: Authenticator
     bodies: Bodies
     checks: dict[str, Check]  # what /readyz asks: each raises when its dependency is down
     closers: list[Check] = field(default_factory=list)
@@ -122,6 +128,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
     )
     assembler = Assembler(uploads, repo)
     bodies.update(job_bodies(assembler))
+    keys = KeyService(KeyStore(engine))
     return Services(
         settings=settings,
         engine=engine,
@@ -134,10 +141,30 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         files=FileService(repo, storage),
         assembler=assembler,
         access=Access(secret, timedelta(seconds=settings.signed_url_ttl_seconds)),
+        keys=keys,
+        auth=authenticator(settings, keys),
         bodies=bodies,
         checks=checks,
         closers=closers,
     )
+
+
+def jwt_config(settings: Settings) -> JwtConfig:
+    public_key = settings.jwt_public_key_file
+    return JwtConfig(
+        secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        public_key=public_key.read_text() if public_key else None,
+        jwks_url=settings.jwt_jwks_url or None,
+        issuer=settings.jwt_issuer or None,
+        audience=settings.jwt_audience or None,
+        tenant_claim=settings.jwt_tenant_claim,
+    )
+
+
+def authenticator(settings: Settings, keys: KeyService) -> Authenticator:
+    config = jwt_config(settings)
+    verifier = JwtVerifier(config) if config.enabled else None
+    return Authenticator(keys, verifier, settings.auth, loopback=is_loopback(settings.host))
 
 
 def _locks_and_events(

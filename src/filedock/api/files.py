@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
+from filedock.api.auth import CredentialDep, PrincipalDep, principal_unless_signed
 from filedock.api.deps import ServicesDep
 from filedock.api.ranges import (
     content_disposition,
@@ -20,6 +21,7 @@ from filedock.api.rendering import error_responses
 from filedock.api.schemas import FileList, FileOut, UpdateFile
 from filedock.api.uploads import base_url
 from filedock.core.models import FileRecord
+from filedock.core.principal import Principal
 from filedock.errors import Code
 from filedock.storage.base import Backend, presigner
 
@@ -28,17 +30,18 @@ FileId = Annotated[str, Path(max_length=64)]
 _MISSING = error_responses(Code.FILE_NOT_FOUND)
 
 
-@router.get("", response_model=FileList, summary="List files, newest first")
+@router.get("", response_model=FileList, summary="List the tenant's files, newest first")
 async def list_files(
     request: Request,
     services: ServicesDep,
+    who: PrincipalDep,
     prefix: Annotated[str | None, Query(max_length=255, description="Name prefix")] = None,
     content_type: Annotated[str | None, Query(max_length=255)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> FileList:
     records, total = await services.files.list(
-        prefix=prefix, content_type=content_type, limit=limit, offset=offset
+        who, prefix=prefix, content_type=content_type, limit=limit, offset=offset
     )
     base = base_url(request)
     return FileList(
@@ -47,8 +50,14 @@ async def list_files(
 
 
 @router.get("/{file_id}", response_model=FileOut, responses=_MISSING, summary="One file")
-async def get_file(request: Request, services: ServicesDep, file_id: FileId) -> FileOut:
-    return FileOut.of(await services.files.get(file_id), base_url(request))
+async def get_file(
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    credential: CredentialDep,
+    file_id: FileId,
+) -> FileOut:
+    return FileOut.of(await services.files.get(who, file_id, credential), base_url(request))
 
 
 @router.patch(
@@ -58,15 +67,24 @@ async def get_file(request: Request, services: ServicesDep, file_id: FileId) -> 
     summary="Rename a file or replace its metadata",
 )
 async def update_file(
-    request: Request, services: ServicesDep, file_id: FileId, spec: Annotated[UpdateFile, Body()]
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    credential: CredentialDep,
+    file_id: FileId,
+    spec: Annotated[UpdateFile, Body()],
 ) -> FileOut:
-    record = await services.files.update(file_id, name=spec.name, metadata=spec.metadata)
+    record = await services.files.update(
+        who, file_id, name=spec.name, metadata=spec.metadata, credential=credential
+    )
     return FileOut.of(record, base_url(request))
 
 
 @router.delete("/{file_id}", status_code=204, responses=_MISSING, summary="Delete a file")
-async def delete_file(services: ServicesDep, file_id: FileId) -> Response:
-    await services.files.delete(file_id)
+async def delete_file(
+    services: ServicesDep, who: PrincipalDep, credential: CredentialDep, file_id: FileId
+) -> Response:
+    await services.files.delete(who, file_id, credential)
     return Response(status_code=204)
 
 
@@ -93,6 +111,8 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def download(
     request: Request,
     services: ServicesDep,
+    who: Annotated[Principal | None, Depends(principal_unless_signed)],
+    credential: CredentialDep,
     file_id: FileId,
     disposition: Literal["attachment", "inline"] = "attachment",
     expires: Annotated[int | None, Query(description="Signed link: expiry, Unix time")] = None,
@@ -101,8 +121,11 @@ async def download(
     if_range: Annotated[str | None, Header()] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    record = await services.files.get(file_id)
-    services.access.authorize_download(record, expires, signature)
+    if who is None:  # a signed link is its own credential, whoever holds it
+        record = await services.files.signed(file_id)
+        services.access.authorize_download(record, expires, signature)
+    else:
+        record = await services.files.readable(who, file_id, credential)
     signer = presigner(services.storage)
     if request.method == "GET" and services.settings.download_redirect and signer:
         url = await signer.presign(

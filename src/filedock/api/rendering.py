@@ -23,6 +23,10 @@ from filedock.observability import note_error
 log = logging.getLogger("filedock.api")
 
 Renderer = Callable[[Request, FiledockError], Response]
+_CHALLENGES = {
+    Code.UNAUTHENTICATED: 'Bearer realm="filedock"',
+    Code.INSUFFICIENT_SCOPE: 'Bearer realm="filedock", error="insufficient_scope"',
+}
 _HTTP_CODES = {404: Code.ROUTE_NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED, 413: Code.REQUEST_TOO_LARGE}
 
 
@@ -48,10 +52,13 @@ def install_error_renderers(app: FastAPI) -> None:
 
     def render(request: Request, error: FiledockError) -> Response:
         note_error(error.code.value)
-        for prefix, renderer in renderers:
-            if request.url.path.startswith(prefix):
-                return renderer(request, error)
-        return render_native(request, error)
+        renderer = next(
+            (r for prefix, r in renderers if request.url.path.startswith(prefix)), render_native
+        )
+        response = renderer(request, error)
+        if error.code in _CHALLENGES:  # RFC 6750: say how to authenticate, in every format
+            response.headers["WWW-Authenticate"] = _CHALLENGES[error.code]
+        return response
 
     @app.exception_handler(FiledockError)
     async def _domain(request: Request, exc: FiledockError) -> Response:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
 
+from filedock.api.auth import PrincipalDep
 from filedock.api.deps import ServicesDep
 from filedock.api.rendering import error_responses
 from filedock.api.schemas import ChunkReceipt, CompleteUpload, CreateUpload, FileOut, UploadOut
@@ -31,9 +32,13 @@ def base_url(request: Request) -> str:
     summary="Create an upload",
 )
 async def create_upload(
-    request: Request, services: ServicesDep, spec: Annotated[CreateUpload, Body()]
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    spec: Annotated[CreateUpload, Body()],
 ) -> UploadOut:
     upload = await services.uploads.create(
+        who,
         filename=spec.filename,
         size=spec.size,
         content_type=spec.content_type,
@@ -51,8 +56,10 @@ async def create_upload(
     responses=error_responses(*_GONE),
     summary="What the server has: received and missing chunks",
 )
-async def upload_status(request: Request, services: ServicesDep, upload_id: UploadId) -> UploadOut:
-    return UploadOut.of(await services.uploads.get(upload_id), base_url(request))
+async def upload_status(
+    request: Request, services: ServicesDep, who: PrincipalDep, upload_id: UploadId
+) -> UploadOut:
+    return UploadOut.of(await services.uploads.get(who, upload_id), base_url(request))
 
 
 @router.put(
@@ -82,6 +89,7 @@ async def upload_status(request: Request, services: ServicesDep, upload_id: Uplo
 async def put_chunk(
     request: Request,
     services: ServicesDep,
+    who: PrincipalDep,
     upload_id: UploadId,
     index: Annotated[int, Path(ge=0, le=1_000_000)],
     content_length: Annotated[int | None, Header(ge=0)] = None,
@@ -91,7 +99,7 @@ async def put_chunk(
 ) -> ChunkReceipt:
     digests = parse_digest_headers(content_md5, content_digest, repr_digest)
     part = await services.uploads.write_chunk(
-        upload_id, index, request.stream(), content_length=content_length, digests=digests
+        who, upload_id, index, request.stream(), content_length=content_length, digests=digests
     )
     return ChunkReceipt(upload_id=upload_id, index=part.number, offset=part.offset, size=part.size)
 
@@ -116,14 +124,15 @@ async def put_chunk(
 async def complete_upload(
     request: Request,
     services: ServicesDep,
+    who: PrincipalDep,
     upload_id: UploadId,
     spec: Annotated[CompleteUpload | None, Body()] = None,
 ) -> Response:
     upload = await services.uploads.complete_and_settle(
-        upload_id, services.settings.complete_wait_seconds, spec.size if spec else None
+        who, upload_id, services.settings.complete_wait_seconds, spec.size if spec else None
     )
     if upload.state == UploadState.COMPLETED and upload.file_id:
-        record = await services.files.get(upload.file_id)
+        record = await services.files.find(who, upload.file_id)
         return JSONResponse(FileOut.of(record, base_url(request)).model_dump(mode="json"), 201)
     return JSONResponse(UploadOut.of(upload, base_url(request)).model_dump(mode="json"), 202)
 
@@ -134,6 +143,6 @@ async def complete_upload(
     responses=error_responses(*_GONE, Code.UPLOAD_NOT_RECEIVING),
     summary="Abort the upload and free its staged bytes",
 )
-async def abort_upload(services: ServicesDep, upload_id: UploadId) -> Response:
-    await services.uploads.abort(upload_id)
+async def abort_upload(services: ServicesDep, who: PrincipalDep, upload_id: UploadId) -> Response:
+    await services.uploads.abort(who, upload_id)
     return Response(status_code=204)

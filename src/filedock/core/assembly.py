@@ -60,7 +60,9 @@ class Assembler:
         await self.files.insert_file(
             FileRecord(
                 id=upload.file_id,
+                tenant=upload.tenant,
                 owner=upload.owner,
+                path=upload.path,
                 name=upload.filename,
                 size=upload.size,
                 content_type=upload.content_type,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from filedock.core.models import Part, Upload, UploadState
+from filedock.core.principal import Principal
 from filedock.core.streams import StreamUploads
 from filedock.core.uploads import LIVE
 from filedock.errors import Code, FiledockError
@@ -21,12 +22,12 @@ from filedock.storage.base import part_copier
 
 
 async def concatenate(
-    streams: StreamUploads, sources: list[str], max_size: int, **create: Any
+    who: Principal, streams: StreamUploads, sources: list[str], max_size: int, **create: Any
 ) -> Upload:
     """A new upload holding the bytes of `sources` in order, assembled into a file.
 
     `create` is what UploadService.create takes besides the size (name, type, metadata,
-    owner, protocol); the size is the sum of the sources', at most `max_size`.
+    protocol); the size is the sum of the sources', at most `max_size`.
     """
     uploads = streams.uploads
     copier = part_copier(uploads.storage)
@@ -34,7 +35,7 @@ async def concatenate(
         raise FiledockError(Code.NOT_CONCATENABLE, "This storage cannot concatenate uploads.")
     if not sources:
         raise FiledockError(Code.NOT_CONCATENABLE, "Name at least one upload to concatenate.")
-    pieces = [_finished(await uploads.get(source)) for source in sources]
+    pieces = [_finished(await uploads.get(who, source)) for source in sources]
     size = sum(p.bytes_received for p in pieces)
     if size > max_size:
         raise FiledockError(
@@ -42,11 +43,11 @@ async def concatenate(
             f"Together the uploads have {size} bytes; this server accepts {max_size}.",
             max_size=max_size,
         )
-    upload = await uploads.create(size=size, **create)
+    upload = await uploads.create(who, size=size, **create)
     offset = 0
     for number, piece in enumerate(pieces):
         async with uploads.locks.exclusive(piece.id, streams.lock_wait):
-            _finished(await uploads.get(piece.id))  # not aborted or expired meanwhile
+            _finished(await uploads.load(piece.id))  # not aborted or expired meanwhile
             info = await copier.copy_part(
                 piece.storage_key, piece.bytes_received, upload.storage_key, number, offset
             )
@@ -54,10 +55,10 @@ async def concatenate(
         await uploads.ledger.record_part(upload.id, part, upload.expires_at)
         upload.parts.append(part)
         offset += info.size
-    upload = await streams.finish(upload)
+    upload = await streams.finish(who, upload)
     if upload.state == UploadState.COMPLETED:
         for source in dict.fromkeys(sources):
-            await uploads.abort(source)
+            await uploads.abort(who, source)
     return upload
 
 

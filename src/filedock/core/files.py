@@ -1,22 +1,52 @@
-"""Finished files: look-up, listing, renaming and deletion."""
+"""Finished files: look-up, listing, renaming, moving and deletion, for a principal.
+
+Inside a tenant, files are shared by its users (a team drive); another tenant's file is
+answered exactly like a missing one. A private file (uploaded with a seed-API credential)
+shows its metadata only to tenant admins or to whoever presents its credential, and its
+bytes only to the credential or a signed link; renaming or deleting it needs the
+credential or admin scope.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from filedock.core.access import Credential, credential_matches
 from filedock.core.models import FileRecord
 from filedock.core.naming import safe_filename
+from filedock.core.paths import PathTaken, basename, normalize_path
+from filedock.core.principal import READ, WRITE, Principal
 from filedock.errors import Code, FiledockError
 from filedock.storage.base import Backend
 
 
 class FileLedger(Protocol):
     async def get_file(self, file_id: str) -> FileRecord | None: ...
+    async def file_at(self, tenant: str, path: str) -> FileRecord | None: ...
     async def list_files(
-        self, *, prefix: str | None, content_type: str | None, limit: int, offset: int
+        self,
+        tenant: str,
+        *,
+        private: bool,
+        prefix: str | None,
+        path_prefix: str | None,
+        content_type: str | None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[FileRecord], int]: ...
     async def update_file(self, file_id: str, **values: Any) -> bool: ...
     async def delete_file(self, file_id: str) -> bool: ...
+
+
+def _missing(file_id: str) -> FiledockError:
+    return FiledockError(Code.FILE_NOT_FOUND, f"No file has the id {file_id!r}.")
+
+
+def opens(record: FileRecord, credential: Credential | None) -> bool:
+    """Whether `credential` is the private file's own (always true for a public file)."""
+    if record.credential_hash is None:
+        return True
+    return credential is not None and credential_matches(record.credential_hash, credential)
 
 
 class FileService:
@@ -24,33 +54,117 @@ class FileService:
         self.ledger = ledger
         self.storage = storage
 
-    async def get(self, file_id: str) -> FileRecord:
+    async def find(self, who: Principal, file_id: str) -> FileRecord:
+        """The tenant's file, private or not (the caller decides what to reveal)."""
+        who.require(READ)
+        record = await self.ledger.get_file(file_id)
+        if record is None or record.tenant != who.tenant:
+            raise _missing(file_id)
+        return record
+
+    async def signed(self, file_id: str) -> FileRecord:
+        """The file a signed link names; the caller checks the link's signature."""
         record = await self.ledger.get_file(file_id)
         if record is None:
-            raise FiledockError(Code.FILE_NOT_FOUND, f"No file has the id {file_id!r}.")
+            raise _missing(file_id)
+        return record
+
+    async def get(
+        self, who: Principal, file_id: str, credential: Credential | None = None
+    ) -> FileRecord:
+        """The file's metadata: a private one for its credential or a tenant admin."""
+        record = await self.find(who, file_id)
+        if not (who.is_admin or opens(record, credential)):
+            raise FiledockError(Code.ACCESS_DENIED)
+        return record
+
+    async def readable(
+        self, who: Principal, file_id: str, credential: Credential | None = None
+    ) -> FileRecord:
+        """The file whose bytes `who` may read: a private one only with its credential."""
+        record = await self.find(who, file_id)
+        if not opens(record, credential):
+            raise FiledockError(
+                Code.ACCESS_DENIED,
+                "This file is private: present its credential or a signed download link.",
+            )
+        return record
+
+    async def by_path(self, who: Principal, path: str) -> FileRecord:
+        who.require(READ)
+        record = await self.ledger.file_at(who.tenant, normalize_path(path))
+        if record is None or not (who.is_admin or record.credential_hash is None):
+            raise FiledockError(Code.FILE_NOT_FOUND, f"No file is at {path!r}.")
         return record
 
     async def list(
-        self, *, prefix: str | None, content_type: str | None, limit: int, offset: int
+        self,
+        who: Principal,
+        *,
+        prefix: str | None,
+        path_prefix: str | None = None,
+        content_type: str | None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[FileRecord], int]:
+        who.require(READ)
         return await self.ledger.list_files(
-            prefix=prefix, content_type=content_type, limit=limit, offset=offset
+            who.tenant,
+            private=who.is_admin,
+            prefix=prefix,
+            path_prefix=path_prefix,
+            content_type=content_type,
+            limit=limit,
+            offset=offset,
         )
 
     async def update(
-        self, file_id: str, *, name: str | None, metadata: dict[str, Any] | None
+        self,
+        who: Principal,
+        file_id: str,
+        *,
+        name: str | None,
+        metadata: dict[str, Any] | None,
+        path: str | None = None,
+        credential: Credential | None = None,
     ) -> FileRecord:
+        """Rename, move (a path taken by another file: 409 `path_exists`), or re-describe."""
+        record = await self._writable(who, file_id, credential)
         values: dict[str, Any] = {}
+        if path is not None:
+            values["path"] = normalize_path(path)
+            values["name"] = safe_filename(basename(values["path"]))
         if name is not None:
             values["name"] = safe_filename(name)
         if metadata is not None:
             values["metadata"] = metadata
-        if values and not await self.ledger.update_file(file_id, **values):
-            raise FiledockError(Code.FILE_NOT_FOUND, f"No file has the id {file_id!r}.")
-        return await self.get(file_id)
+        if values:
+            try:
+                updated = await self.ledger.update_file(record.id, **values)
+            except PathTaken:
+                existing = await self.ledger.file_at(who.tenant, values["path"])
+                raise FiledockError(
+                    Code.PATH_EXISTS,
+                    f"A file already exists at {values['path']!r}.",
+                    existing=None if existing is None else existing.id,
+                ) from None
+            if not updated:
+                raise _missing(file_id)
+        return await self.find(who, file_id)
 
-    async def delete(self, file_id: str) -> None:
+    async def delete(
+        self, who: Principal, file_id: str, credential: Credential | None = None
+    ) -> None:
         """Row first: a crash in between leaves an orphan object, never a dangling row."""
-        record = await self.get(file_id)
-        await self.ledger.delete_file(file_id)
+        record = await self._writable(who, file_id, credential)
+        await self.ledger.delete_file(record.id)
         await self.storage.delete(record.storage_key)
+
+    async def _writable(
+        self, who: Principal, file_id: str, credential: Credential | None
+    ) -> FileRecord:
+        who.require(WRITE)
+        record = await self.find(who, file_id)
+        if not (who.is_admin or opens(record, credential)):
+            raise FiledockError(Code.ACCESS_DENIED)
+        return record

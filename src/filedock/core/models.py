@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from filedock.core.principal import DEFAULT_TENANT
+
 
 class UploadState(StrEnum):
     RECEIVING = "receiving"
@@ -59,6 +61,9 @@ class Upload:
     updated_at: datetime
     expires_at: datetime
     credential_hash: str | None = None  # set at completion, handed on to the file
+    tenant: str = DEFAULT_TENANT
+    path: str | None = None  # where the file goes in the tenant's namespace (core.paths)
+    if_exists: str | None = None  # what completion does when `path` holds a file
     parts: list[Part] = field(default_factory=list)
 
     @property
@@ -86,6 +91,8 @@ class FileRecord:
     created_at: datetime
     updated_at: datetime
     credential_hash: str | None = None  # a private file (core.access)
+    tenant: str = DEFAULT_TENANT
+    path: str | None = None
 
     @property
     def private(self) -> bool:
@@ -103,3 +110,4 @@ class Job:
     error: str | None
     created_at: datetime
     updated_at: datetime
+    tenant: str = DEFAULT_TENANT

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from filedock.core.files import FileService
 from filedock.core.models import Upload, UploadState
+from filedock.core.principal import WRITE, Principal
 from filedock.core.uploads import LIVE, UploadService
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import Release
@@ -39,27 +40,28 @@ class StreamUploads:
     def lock_wait(self) -> float:
         return self.uploads.policy.lock_timeout
 
-    async def current(self, upload_id: str) -> Upload:
+    async def current(self, who: Principal, upload_id: str) -> Upload:
         """The upload after any in-flight append stopped (it is asked to let go).
 
         A client asks for the offset to resume after its connection died; the server may
         not have noticed yet, so the dead request still holds bytes it has not recorded.
         Waiting for the lock makes it record them, and the answer is the true offset.
         """
-        upload = await self.uploads.get(upload_id)
+        upload = await self.uploads.get(who, upload_id)
         if upload.state not in LIVE:
             return upload
         async with self.uploads.locks.shared(upload.id, self.lock_wait):
-            return await self.uploads.get(upload_id)
+            return await self.uploads.load(upload_id)
 
-    async def declare_size(self, upload_id: str, size: int) -> Upload:
+    async def declare_size(self, who: Principal, upload_id: str, size: int) -> Upload:
         """Set the length of an upload created without one; it cannot change once set."""
-        upload = await self.uploads.get(upload_id)
+        who.require(WRITE)
+        upload = await self.uploads.get(who, upload_id)
         if upload.size is None:
             if size > self.uploads.policy.max_file_size:
                 raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.uploads.policy.max_file_size)
             async with self.uploads.locks.exclusive(upload.id, self.lock_wait):
-                upload = await self.uploads.get(upload_id)
+                upload = await self.uploads.load(upload_id)
                 if upload.size is None and upload.state in LIVE:
                     if size < upload.bytes_received:
                         raise FiledockError(
@@ -78,6 +80,7 @@ class StreamUploads:
 
     async def write(
         self,
+        who: Principal,
         upload_id: str,
         offset: int,
         body: AsyncIterator[bytes],
@@ -94,6 +97,7 @@ class StreamUploads:
         """
         try:
             upload = await self.uploads.append(
+                who,
                 upload_id,
                 offset,
                 body,
@@ -104,35 +108,36 @@ class StreamUploads:
         except FiledockError as exc:
             if exc.code != Code.UPLOAD_NOT_RECEIVING:
                 raise
-            upload = await self.uploads.get(upload_id)
+            upload = await self.uploads.get(who, upload_id)
             if upload.state not in DONE:
                 raise
             await _nothing_after_end(upload, offset, body)
-            return await self.settle(upload.id)
-        return await self.finish(upload) if finish else upload
+            return await self.settle(who, upload.id)
+        return await self.finish(who, upload) if finish else upload
 
-    async def finish(self, upload: Upload) -> Upload:
+    async def finish(self, who: Principal, upload: Upload) -> Upload:
         """Complete an upload whose every byte is in, and wait for its file (bounded)."""
         if upload.size is None or upload.bytes_received < upload.size:
             return upload
-        return await self.uploads.complete_and_settle(upload.id, self.settle_wait)
+        return await self.uploads.complete_and_settle(who, upload.id, self.settle_wait)
 
-    async def settle(self, upload_id: str) -> Upload:
+    async def settle(self, who: Principal, upload_id: str) -> Upload:
         """The upload once its assembly (if running) ended, or after the bounded wait."""
-        return await self.uploads.settle(upload_id, self.settle_wait)
+        return await self.uploads.settle(who, upload_id, self.settle_wait)
 
-    async def terminate(self, upload_id: str) -> None:
+    async def terminate(self, who: Principal, upload_id: str) -> None:
         """Free an upload whatever its stage: staged bytes, or the file it became.
 
         An in-flight append is asked to let go first (abort takes the upload's lock).
         """
-        upload = await self.uploads.get(upload_id)
+        who.require(WRITE)
+        upload = await self.uploads.get(who, upload_id)
         if upload.state != UploadState.COMPLETED:
-            await self.uploads.abort(upload_id)
+            await self.uploads.abort(who, upload_id)
             return
         if upload.file_id is not None:
             with contextlib.suppress(FiledockError):  # the file may be deleted already
-                await self.files.delete(upload.file_id)
+                await self.files.delete(who, upload.file_id)
         await self.uploads.ledger.transition(
             upload.id, (UploadState.COMPLETED,), UploadState.ABORTED
         )

@@ -20,6 +20,7 @@ from filedock.core.ledger import Ledger, contiguous, missing_chunks
 from filedock.core.models import Job, JobState, Part, Upload, UploadState
 from filedock.core.naming import safe_filename
 from filedock.core.policy import UploadPolicy, check_length
+from filedock.core.principal import WRITE, Principal
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend
@@ -55,22 +56,28 @@ class UploadService:
         self.frontiers = FrontierTracker(enabled=single_process)
 
     # reading -------------------------------------------------------------------------
-    async def get(self, upload_id: str, *, with_parts: bool = True) -> Upload:
-        """The upload, or 404 / 410 (expired or aborted, even before cleanup ran)."""
+    async def get(self, who: Principal, upload_id: str, *, with_parts: bool = True) -> Upload:
+        """The upload if `who` may see it (its creator, or an admin of its tenant).
+
+        Anyone else gets the same 404 as for an id that does not exist, before any other
+        answer (such as 410 for an expired upload) could tell them it exists.
+        """
+        upload = await self.ledger.get_upload(upload_id, with_parts=with_parts)
+        if upload is None or not who.owns(upload.tenant, upload.owner):
+            raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
+        return _alive(upload)
+
+    async def load(self, upload_id: str, *, with_parts: bool = True) -> Upload:
+        """The upload whoever asks: for the core's own work once a principal was checked."""
         upload = await self.ledger.get_upload(upload_id, with_parts=with_parts)
         if upload is None:
             raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
-        if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
-            raise FiledockError(Code.UPLOAD_EXPIRED, expired_at=upload.expires_at.isoformat())
-        if upload.state in (UploadState.EXPIRED, UploadState.ABORTED):
-            raise FiledockError(
-                Code.UPLOAD_EXPIRED, f"The upload was {upload.state.value}; send it again."
-            )
-        return upload
+        return _alive(upload)
 
     # creating ------------------------------------------------------------------------
     async def create(
         self,
+        who: Principal,
         *,
         filename: str,
         size: int | None = None,
@@ -79,9 +86,9 @@ class UploadService:
         chunk_size: int | None = None,
         sha256: str | None = None,
         md5: str | None = None,
-        owner: str | None = None,
         protocol: str = "native",
     ) -> Upload:
+        who.require(WRITE)
         if size is not None and size > self.policy.max_file_size:
             raise FiledockError(
                 Code.FILE_TOO_LARGE,
@@ -93,7 +100,8 @@ class UploadService:
         upload_id = new_id()
         upload = Upload(
             id=upload_id,
-            owner=owner,
+            tenant=who.tenant,
+            owner=who.user,
             protocol=protocol,
             filename=safe_filename(filename),
             content_type=content_type or "application/octet-stream",
@@ -118,6 +126,7 @@ class UploadService:
     # receiving -----------------------------------------------------------------------
     async def write_chunk(
         self,
+        who: Principal,
         upload_id: str,
         index: int,
         body: AsyncIterator[bytes],
@@ -131,7 +140,8 @@ class UploadService:
         first un-records it, so a failed re-send reports it missing rather than stale.
         The ledger is not loaded: a chunk's cost must not grow with the upload's size.
         """
-        upload = await self.get(upload_id, with_parts=False)
+        who.require(WRITE)
+        upload = await self.get(who, upload_id, with_parts=False)
         offset, length, exact = self.policy.chunk_bounds(upload, index)
         if content_length is not None:
             check_length(content_length, length, exact)
@@ -145,6 +155,7 @@ class UploadService:
 
     async def append(
         self,
+        who: Principal,
         upload_id: str,
         offset: int,
         body: AsyncIterator[bytes],
@@ -160,7 +171,8 @@ class UploadService:
         `on_release` is called if another request waits for this upload meanwhile: the
         front-end then ends the body early, so a dead connection cannot hold the upload.
         """
-        upload = await self.get(upload_id, with_parts=False)  # the ledger is read once, held
+        who.require(WRITE)
+        upload = await self.get(who, upload_id, with_parts=False)  # the ledger is read once
         async with self.locks.exclusive(upload.id, self.policy.lock_timeout, on_release):
             upload = await self._receiving(upload_id)
             end = upload.bytes_received
@@ -228,7 +240,7 @@ class UploadService:
         return upload
 
     async def _receiving(self, upload_id: str, *, with_parts: bool = True) -> Upload:
-        upload = await self.get(upload_id, with_parts=with_parts)
+        upload = await self.load(upload_id, with_parts=with_parts)
         if upload.state not in LIVE:
             raise FiledockError(
                 Code.UPLOAD_NOT_RECEIVING,
@@ -242,18 +254,21 @@ class UploadService:
         return ["sha256", "md5"] if upload.expected_md5 else ["sha256"]
 
     # completing ----------------------------------------------------------------------
-    async def complete(self, upload_id: str, size: int | None = None, **describe: Any) -> Upload:
+    async def complete(
+        self, who: Principal, upload_id: str, size: int | None = None, **describe: Any
+    ) -> Upload:
         """Check every byte is present and hand assembly to a job; idempotent.
 
-        `describe` may set filename, content_type, metadata, owner and credential_hash for
+        `describe` may set filename, content_type, metadata and credential_hash for
         front-ends that only learn them at completion (the seed API sends the extension last).
         """
+        who.require(WRITE)
         described = self._description(describe)
-        upload = await self.get(upload_id)
+        upload = await self.get(who, upload_id)
         if upload.state in (UploadState.ASSEMBLING, UploadState.COMPLETED):
             return upload
         async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
-            upload = await self.get(upload_id)
+            upload = await self.load(upload_id)
             if upload.state not in RESTARTABLE:
                 return upload
             total = self._final_size(upload, size)
@@ -277,14 +292,19 @@ class UploadService:
                 error_code=None,
                 **described,
             ):
-                return await self.get(upload_id)
-            upload = await self.get(upload_id)
+                return await self.load(upload_id)
+            upload = await self.load(upload_id)
         await self.publish("upload.assembling", upload, job_id=job.id)
         await self.submit(job)
         return upload
 
     async def complete_and_settle(
-        self, upload_id: str, wait: float, size: int | None = None, **describe: Any
+        self,
+        who: Principal,
+        upload_id: str,
+        wait: float,
+        size: int | None = None,
+        **describe: Any,
     ) -> Upload:
         """complete(), then wait up to `wait` seconds for the assembly to end.
 
@@ -292,17 +312,18 @@ class UploadService:
         assembly raises its own error, so every front-end reports it the same way.
         """
         async with self.bus.subscribe(upload_id) as events:
-            upload = await self.complete(upload_id, size, **describe)
+            upload = await self.complete(who, upload_id, size, **describe)
             upload = await self._until_settled(upload, events, wait)
         if upload.state == UploadState.FAILED:
             code = Code(upload.error_code or Code.ASSEMBLY_FAILED)
             raise FiledockError(code, upload.error, upload_id=upload.id)
         return upload
 
-    async def settle(self, upload_id: str, wait: float) -> Upload:
+    async def settle(self, who: Principal, upload_id: str, wait: float) -> Upload:
         """The upload once its assembly (if running) ended, or after `wait` seconds."""
+        await self.get(who, upload_id)  # 404 for a stranger, before waiting on anything
         async with self.bus.subscribe(upload_id) as events:
-            return await self._until_settled(await self.get(upload_id), events, wait)
+            return await self._until_settled(await self.load(upload_id), events, wait)
 
     async def _until_settled(
         self, upload: Upload, events: asyncio.Queue[Event], wait: float
@@ -312,12 +333,12 @@ class UploadService:
                 while upload.state == UploadState.ASSEMBLING:
                     while (await events.get()).kind not in SETTLED:
                         pass
-                    upload = await self.get(upload.id)
+                    upload = await self.load(upload.id)
         return upload
 
     @staticmethod
     def _description(describe: dict[str, Any]) -> dict[str, Any]:
-        allowed = {"filename", "content_type", "metadata", "owner", "credential_hash"}
+        allowed = {"filename", "content_type", "metadata", "credential_hash"}
         unknown = set(describe) - allowed
         if unknown:
             raise TypeError(f"complete() cannot set {sorted(unknown)}")
@@ -348,8 +369,9 @@ class UploadService:
         return total
 
     # ending --------------------------------------------------------------------------
-    async def abort(self, upload_id: str) -> None:
-        upload = await self.get(upload_id)
+    async def abort(self, who: Principal, upload_id: str) -> None:
+        who.require(WRITE)
+        upload = await self.get(who, upload_id)
         async with self.locks.exclusive(upload.id, self.policy.lock_timeout):
             if not await self.ledger.transition(upload.id, RESTARTABLE, UploadState.ABORTED):
                 raise FiledockError(
@@ -382,6 +404,17 @@ class UploadService:
         await self.bus.publish(Event(kind=kind, upload_id=upload.id, data=data))
 
 
+def _alive(upload: Upload) -> Upload:
+    """410 for an upload that expired or was aborted, even before cleanup ran."""
+    if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
+        raise FiledockError(Code.UPLOAD_EXPIRED, expired_at=upload.expires_at.isoformat())
+    if upload.state in (UploadState.EXPIRED, UploadState.ABORTED):
+        raise FiledockError(
+            Code.UPLOAD_EXPIRED, f"The upload was {upload.state.value}; send it again."
+        )
+    return upload
+
+
 def _preview(indexes: list[int], shown: int = 20) -> str:
     text = ", ".join(map(str, indexes[:shown]))
     return text + (f" and {len(indexes) - shown} more" if len(indexes) > shown else "")
@@ -391,6 +424,7 @@ def _job(kind: str, upload: Upload) -> Job:
     now = datetime.now(UTC)
     return Job(
         id=new_id(),
+        tenant=upload.tenant,
         owner=upload.owner,
         kind=kind,
         subject_id=upload.id,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from filedock.core.models import FileRecord, Job, JobState, Part, Upload, UploadState
+from filedock.core.paths import PathTaken, path_key
 from filedock.db.tables import files, jobs, parts, tus_uploads, uploads
 
 
@@ -26,6 +27,7 @@ def utc(value: datetime) -> datetime:
 
 def _upload(row: RowMapping, upload_parts: list[Part]) -> Upload:
     data = dict(row)
+    data.pop("path_key")
     data["state"] = UploadState(data["state"])
     for key in ("created_at", "updated_at", "expires_at"):
         data[key] = utc(data[key])
@@ -34,6 +36,7 @@ def _upload(row: RowMapping, upload_parts: list[Part]) -> Upload:
 
 def _file(row: RowMapping) -> FileRecord:
     data = dict(row)
+    data.pop("path_key")
     data["created_at"], data["updated_at"] = utc(data["created_at"]), utc(data["updated_at"])
     return FileRecord(**data)
 
@@ -55,6 +58,11 @@ def upsert(dialect: str, table: Table, values: dict[str, Any], keys: list[str]) 
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
 
+def _escaped(prefix: str) -> str:
+    """A LIKE pattern's literal part: `%`, `_` and the escape itself mean themselves."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -62,6 +70,7 @@ class Repository:
     # uploads -----------------------------------------------------------------
     async def insert_upload(self, upload: Upload) -> None:
         values = {k: v for k, v in vars(upload).items() if k != "parts"}
+        values["path_key"] = path_key(upload.path)
         async with self.engine.begin() as conn:
             await conn.execute(insert(uploads).values(**values))
 
@@ -133,11 +142,6 @@ class Repository:
             )
             return [r[0] for r in rows]
 
-    async def uploads_in_state(self, state: UploadState) -> list[str]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(uploads.c.id).where(uploads.c.state == state.value))
-            return [r[0] for r in rows]
-
     # the ledger ----------------------------------------------------------------
     async def record_part(self, upload_id: str, part: Part, expires_at: datetime) -> None:
         """Upsert in one statement: two replicas recording the same part at once must not
@@ -201,7 +205,9 @@ class Repository:
         """Insert once: a second insert for the same upload is a no-op (idempotent jobs)."""
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(files).values(**vars(record)))
+                await conn.execute(
+                    insert(files).values(**vars(record), path_key=path_key(record.path))
+                )
         except IntegrityError:
             return False
         return True
@@ -214,12 +220,26 @@ class Repository:
         return None if row is None else _file(row)
 
     async def list_files(
-        self, *, prefix: str | None, content_type: str | None, limit: int, offset: int
+        self,
+        tenant: str,
+        *,
+        private: bool,
+        prefix: str | None,
+        path_prefix: str | None,
+        content_type: str | None,
+        limit: int,
+        offset: int,
     ) -> tuple[list[FileRecord], int]:
-        conditions: list[ColumnElement[bool]] = []
+        """One tenant's files; private ones only when `private` (tenant admins)."""
+        conditions: list[ColumnElement[bool]] = [files.c.tenant == tenant]
+        if not private:
+            conditions.append(files.c.credential_hash.is_(None))
         if prefix:
-            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(files.c.name.like(f"{escaped}%", escape="\\"))
+            conditions.append(files.c.name.like(f"{_escaped(prefix)}%", escape="\\"))
+        if path_prefix and path_prefix != "/":
+            conditions.append(files.c.path.like(f"{_escaped(path_prefix)}%", escape="\\"))
+        elif path_prefix:
+            conditions.append(files.c.path.is_not(None))
         if content_type:
             conditions.append(files.c.content_type == content_type)
         query = (
@@ -236,13 +256,52 @@ class Repository:
             ).scalar_one()
         return [_file(r) for r in rows], int(total)
 
-    async def update_file(self, file_id: str, **values: Any) -> bool:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(files)
-                .where(files.c.id == file_id)
-                .values(updated_at=datetime.now(UTC), **values)
+    async def file_at(self, tenant: str, path: str) -> FileRecord | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(files).where(
+                            files.c.tenant == tenant, files.c.path_key == path_key(path)
+                        )
+                    )
+                )
+                .mappings()
+                .first()
             )
+        return None if row is None else _file(row)
+
+    async def uploads_to(
+        self, tenant: str, path: str, states: Sequence[UploadState]
+    ) -> list[Upload]:
+        """Unfinished uploads aimed at `path`, oldest first (document 002's busy rule)."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(uploads)
+                    .where(
+                        uploads.c.tenant == tenant,
+                        uploads.c.path_key == path_key(path),
+                        uploads.c.state.in_([s.value for s in states]),
+                    )
+                    .order_by(uploads.c.created_at)
+                )
+            ).mappings()
+            return [_upload(r, []) for r in rows]
+
+    async def update_file(self, file_id: str, **values: Any) -> bool:
+        """Change a file's row; raises PathTaken when its new path holds another file."""
+        if "path" in values:
+            values["path_key"] = path_key(values["path"])
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    update(files)
+                    .where(files.c.id == file_id)
+                    .values(updated_at=datetime.now(UTC), **values)
+                )
+        except IntegrityError as exc:
+            raise PathTaken(values.get("path")) from exc
         return bool(result.rowcount)
 
     async def delete_file(self, file_id: str) -> bool:

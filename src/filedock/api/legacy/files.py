@@ -13,6 +13,7 @@ from typing import Any
 from filedock.api.legacy.wire import invalid
 from filedock.core.access import Access, Credential, require_credential
 from filedock.core.models import FileRecord, JobState, Upload, UploadState
+from filedock.core.principal import Principal
 from filedock.core.uploads import ASSEMBLE
 from filedock.errors import Code, FiledockError
 from filedock.wiring import Services
@@ -114,10 +115,17 @@ def expect_announced_chunks(upload: Upload, announced: Any) -> None:
         )
 
 
-async def locate(services: Services, file_id: str, credential: Credential | None) -> SeedFile:
-    """The file, if `credential` opens it: 404 for an unknown id, 403 for a wrong one."""
+async def locate(
+    services: Services, who: Principal, file_id: str, credential: Credential | None
+) -> SeedFile:
+    """The tenant's file, if `credential` opens it: 404 for an unknown id or another
+    tenant's, 403 for a wrong credential."""
     upload = await services.repo.upload_for_file(file_id)  # first: its file row precedes
     record = await services.repo.get_file(file_id)  # its `completed` state
+    if upload is not None and upload.tenant != who.tenant:
+        upload = None
+    if record is not None and record.tenant != who.tenant:
+        record = None
     if record is None and (upload is None or upload.state == UploadState.COMPLETED):
         raise FiledockError(Code.FILE_NOT_FOUND, f"No file has the id {file_id!r}.")
     found = SeedFile.of(file_id, upload, record)
@@ -133,7 +141,7 @@ async def merge_status(services: Services, found: SeedFile) -> str:
     return STATUS[job.state]
 
 
-async def retry_merge(services: Services, found: SeedFile) -> SeedFile:
+async def retry_merge(services: Services, who: Principal, found: SeedFile) -> SeedFile:
     """Re-run a failed merge; the seed API refuses when it succeeded or is still running."""
     if found.upload is None or found.upload.state == UploadState.COMPLETED:
         raise FiledockError(
@@ -141,4 +149,4 @@ async def retry_merge(services: Services, found: SeedFile) -> SeedFile:
         )
     if found.upload.state == UploadState.ASSEMBLING:
         raise FiledockError(Code.JOB_RUNNING, "The merge is still running; wait for it to end.")
-    return SeedFile.of(found.id, await services.uploads.complete(found.upload.id), None)
+    return SeedFile.of(found.id, await services.uploads.complete(who, found.upload.id), None)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from filedock.api.auth import TOKEN_PARAMETER, PrincipalDep
 from filedock.api.deps import ServicesDep
 from filedock.api.legacy.files import (
     completed,
@@ -36,7 +37,8 @@ from filedock.api.legacy.forms import (
 from filedock.api.legacy.multipart import MultipartReader, Spool
 from filedock.api.legacy.wire import MAX_FIELD, media_type, ok, parse, read_fields
 from filedock.api.uploads import base_url
-from filedock.core.access import hash_credential, normalize_credential
+from filedock.core.access import Credential, hash_credential, normalize_credential
+from filedock.core.principal import Principal
 from filedock.wiring import Services
 
 router = APIRouter(prefix="/api/v1/file", tags=["seed-compatible API"])
@@ -92,13 +94,14 @@ def _body(
 
 
 @seed_route("/upload/init/", "POST", "Start an upload", _body(None, BrowserInit))
-async def init_upload(request: Request, services: ServicesDep) -> JSONResponse:
+async def init_upload(request: Request, services: ServicesDep, who: PrincipalDep) -> JSONResponse:
     fields = await read_fields(request)
     if not {"fileName", "totalChunks"} & fields.keys():
-        upload = await services.uploads.create(filename="upload", protocol=PROTOCOL)
+        upload = await services.uploads.create(who, filename="upload", protocol=PROTOCOL)
         return ok(_chunking(upload.id, upload.chunk_size))
     spec = parse(BrowserInit, fields)
     upload = await services.uploads.create(
+        who,
         filename=spec.fileName,
         content_type=mimetypes.guess_type(spec.fileName)[0],
         metadata={TOTAL_CHUNKS: spec.totalChunks},
@@ -121,7 +124,7 @@ def _chunking(upload_id: str, chunk_size: int) -> dict[str, Any]:
     "Send one chunk (any order); the browser client names the fields sessionId, chunkIndex, chunk",
     _body(SeedChunk, file="file"),
 )
-async def upload_chunk(request: Request, services: ServicesDep) -> JSONResponse:
+async def upload_chunk(request: Request, services: ServicesDep, who: PrincipalDep) -> JSONResponse:
     """Streams the chunk part into the core when the fields came first; spools it if not."""
     limit = services.uploads.policy.max_chunk_size
     fields: dict[str, Any] = {}
@@ -134,7 +137,7 @@ async def upload_chunk(request: Request, services: ServicesDep) -> JSONResponse:
                 if part.name not in FILE_PARTS or spec or spool:
                     fields[part.name] = await part.text(MAX_FIELD)
                 elif ready := ready_chunk(fields, limit):
-                    spec = await _write(services, ready, part.body)
+                    spec = await _write(services, who, ready, part.body)
                 else:
                     spool = Spool()
                     await spool.fill(part.body, limit)
@@ -143,7 +146,7 @@ async def upload_chunk(request: Request, services: ServicesDep) -> JSONResponse:
         if spec is None:
             spec = chunk_spec(fields, limit, with_file=spool is not None)
             assert spool is not None  # chunk_spec raised otherwise
-            await _write(services, spec, spool.blocks())
+            await _write(services, who, spec, spool.blocks())
     finally:
         if spool is not None:
             await spool.close()
@@ -153,9 +156,11 @@ async def upload_chunk(request: Request, services: ServicesDep) -> JSONResponse:
     )
 
 
-async def _write(services: Services, spec: ChunkSpec, body: AsyncIterator[bytes]) -> ChunkSpec:
+async def _write(
+    services: Services, who: Principal, spec: ChunkSpec, body: AsyncIterator[bytes]
+) -> ChunkSpec:
     await services.uploads.write_chunk(
-        spec.upload_id, spec.index, body, content_length=spec.declared_size
+        who, spec.upload_id, spec.index, body, content_length=spec.declared_size
     )
     return spec
 
@@ -166,20 +171,23 @@ async def _write(services: Services, spec: ChunkSpec, body: AsyncIterator[bytes]
     "Complete an upload; the merge runs as a background job",
     _body(SeedComplete, BrowserComplete),
 )
-async def complete_upload(request: Request, services: ServicesDep) -> JSONResponse:
+async def complete_upload(
+    request: Request, services: ServicesDep, who: PrincipalDep
+) -> JSONResponse:
     fields = await read_fields(request)
     if "sessionId" in fields:
         session = parse(BrowserComplete, fields)
-        upload = await services.uploads.get(session.sessionId)
+        upload = await services.uploads.get(who, session.sessionId)
         expect_announced_chunks(upload, upload.metadata.get(TOTAL_CHUNKS))
-        upload = await services.uploads.complete(upload.id, metadata={})
+        upload = await services.uploads.complete(who, upload.id, metadata={})
         credential = None
     else:
         spec = parse(SeedComplete, fields)
-        upload = await services.uploads.get(spec.upload_id)
+        upload = await services.uploads.get(who, spec.upload_id)
         expect_totals(upload, spec.total_chunks, spec.total_size)
         credential = spec.credential
         upload = await services.uploads.complete(
+            who,
             upload.id,
             spec.total_size,
             filename=f"{upload.id}.{spec.file_extension}",
@@ -192,22 +200,31 @@ async def complete_upload(request: Request, services: ServicesDep) -> JSONRespon
 
 
 @seed_route("/get/{file_id}", "GET", "A file and its download URL (credential as query)")
-async def get_file(request: Request, services: ServicesDep, file_id: FileId) -> JSONResponse:
-    credential = normalize_credential(request.query_params) or None
-    found = await locate(services, file_id, credential)
+async def get_file(
+    request: Request, services: ServicesDep, who: PrincipalDep, file_id: FileId
+) -> JSONResponse:
+    credential = _query_credential(request)
+    found = await locate(services, who, file_id, credential)
     return ok(found.wire(credential, base_url(request), services.access))
 
 
 @seed_route("/status/{file_id}", "GET", "Merge status: PENDING, STARTED, SUCCESS or FAILURE")
-async def file_status(request: Request, services: ServicesDep, file_id: FileId) -> JSONResponse:
-    credential = normalize_credential(request.query_params) or None
-    found = await locate(services, file_id, credential)
+async def file_status(
+    request: Request, services: ServicesDep, who: PrincipalDep, file_id: FileId
+) -> JSONResponse:
+    found = await locate(services, who, file_id, _query_credential(request))
     return ok({"status": await merge_status(services, found)})
 
 
 @seed_route("/upload/retry", "POST", "Re-run a failed merge", _body(Retry, Retry))
-async def retry_upload(request: Request, services: ServicesDep) -> JSONResponse:
+async def retry_upload(request: Request, services: ServicesDep, who: PrincipalDep) -> JSONResponse:
     spec = parse(Retry, await read_fields(request))
-    found = await locate(services, spec.file_id, spec.credential)
-    retried = await retry_merge(services, found)
+    found = await locate(services, who, spec.file_id, spec.credential)
+    retried = await retry_merge(services, who, found)
     return ok(retried.wire(spec.credential, base_url(request), services.access))
+
+
+def _query_credential(request: Request) -> Credential | None:
+    """The seed API's credential as query parameters (all but filedock's own token)."""
+    fields = {k: v for k, v in request.query_params.items() if k != TOKEN_PARAMETER}
+    return normalize_credential(fields) or None

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
+from filedock.api.auth import PrincipalDep
 from filedock.api.deps import ServicesDep
 from filedock.api.files import serve_file
 from filedock.api.tus import headers
@@ -23,6 +24,7 @@ from filedock.api.tus.wire import InterruptibleBody
 from filedock.api.uploads import base_url
 from filedock.core.concat import concatenate
 from filedock.core.models import Upload, UploadState
+from filedock.core.principal import Principal
 from filedock.core.streams import StreamUploads, offset_of
 from filedock.errors import Code, FiledockError
 from filedock.storage.base import Capabilities
@@ -53,6 +55,7 @@ class Tus:
     """What a tus request works with: the services, stream rules and the protocol limits."""
 
     services: Services
+    who: Principal
     streams: StreamUploads
     base_path: str
     max_size: int
@@ -74,14 +77,19 @@ class Tus:
         return concat == "partial", bool(concat and concat.startswith("final"))
 
 
-def _tus(services: ServicesDep) -> Tus:
+def _max_size(services: Services) -> int:
+    settings, policy = services.settings, services.uploads.policy
+    return min(settings.tus_max_size or policy.max_file_size, policy.max_file_size)
+
+
+def _tus(services: ServicesDep, who: PrincipalDep) -> Tus:
     settings = services.settings
-    policy = services.uploads.policy
     return Tus(
         services=services,
+        who=who,
         streams=StreamUploads(services.uploads, services.files, settings.complete_wait_seconds),
         base_path=settings.tus_base_path,
-        max_size=min(settings.tus_max_size or policy.max_file_size, policy.max_file_size),
+        max_size=_max_size(services),
     )
 
 
@@ -122,6 +130,7 @@ async def _append(
         tus.within_limit(offset + content_length)
     body = InterruptibleBody(request)
     return await tus.streams.write(
+        tus.who,
         upload_id,
         offset,
         body.stream(),
@@ -132,13 +141,14 @@ async def _append(
     )
 
 
-async def options(tus: TusDep) -> Response:
+async def options(services: ServicesDep) -> Response:
+    """Open without a credential: browsers send CORS preflights (OPTIONS) without one."""
     return Response(
         status_code=204,
         headers={
             "Tus-Version": VERSION,
-            "Tus-Extension": extensions(tus.services.storage.capabilities),
-            "Tus-Max-Size": str(tus.max_size),
+            "Tus-Extension": extensions(services.storage.capabilities),
+            "Tus-Max-Size": str(_max_size(services)),
             "Tus-Checksum-Algorithm": ",".join(headers.CHECKSUM_ALGORITHMS),
         },
     )
@@ -168,12 +178,14 @@ async def create(
     if concat is not None and concat.final:
         if upload_length is not None or upload_defer_length is not None:
             raise headers.invalid("Upload-Length", "a final upload's length is its parts' sum")
-        upload = await concatenate(tus.streams, list(concat.sources), tus.max_size, **describe)
+        upload = await concatenate(
+            tus.who, tus.streams, list(concat.sources), tus.max_size, **describe
+        )
     else:
         size = headers.length(upload_length, upload_defer_length)
         if size is not None:
             tus.within_limit(size)
-        upload = await tus.services.uploads.create(size=size, **describe)
+        upload = await tus.services.uploads.create(tus.who, size=size, **describe)
     if upload_concat is not None or upload_metadata is not None:
         await tus.services.repo.insert_tus_upload(upload.id, upload_concat, upload_metadata)
     with_data = headers.offset_stream(content_type) or upload.size == 0
@@ -184,7 +196,7 @@ async def create(
 
 
 async def status(tus: TusDep, upload_id: UploadId) -> Response:
-    upload = await tus.streams.current(upload_id)
+    upload = await tus.streams.current(tus.who, upload_id)
     concat, metadata = await tus.services.repo.get_tus_upload(upload.id)
     found = {"Cache-Control": "no-store", **_progress(upload)}
     if upload.size is None:
@@ -216,18 +228,19 @@ async def append(
     declared = headers.uint("Upload-Length", upload_length)
     body_length = headers.uint("Content-Length", content_length)
     digests = headers.checksum(upload_checksum)
+    await tus.services.uploads.get(tus.who, upload_id, with_parts=False)  # 404 if not theirs
     partial, final = await tus.role(upload_id)
     if final:
         raise FiledockError(Code.UPLOAD_IS_FINAL)
     if declared is not None:
         tus.within_limit(declared)
-        await tus.streams.declare_size(upload_id, declared)
+        await tus.streams.declare_size(tus.who, upload_id, declared)
     upload = await _append(request, tus, upload_id, offset, body_length, digests, not partial)
     return Response(status_code=204, headers=_progress(upload))
 
 
 async def terminate(tus: TusDep, upload_id: UploadId) -> Response:
-    await tus.streams.terminate(upload_id)
+    await tus.streams.terminate(tus.who, upload_id)
     return Response(status_code=204)
 
 
@@ -238,12 +251,12 @@ async def download(
     if_range: OptionalHeader = None,
     if_none_match: OptionalHeader = None,
 ) -> Response:
-    upload = await tus.streams.settle(upload_id)
+    upload = await tus.streams.settle(tus.who, upload_id)
     if upload.state != UploadState.COMPLETED or upload.file_id is None:
         raise FiledockError(
             Code.UPLOAD_INCOMPLETE, "The upload is not finished; there is no file to download."
         )
-    record = await tus.services.files.get(upload.file_id)
+    record = await tus.services.files.readable(tus.who, upload.file_id)
     return serve_file(
         tus.services.storage,
         record,
