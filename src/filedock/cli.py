@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from filedock.cli_keys import keys_app, with_keys
 from filedock.settings import Settings
 
 app = typer.Typer(help="filedock: resumable uploads of large files.", no_args_is_help=True)
@@ -26,10 +27,20 @@ def serve(
 
     from filedock.app import create_app
     from filedock.observability import configure_logging
+    from filedock.wiring import authenticator
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    refusal = with_keys(lambda keys: authenticator(settings, keys).refusal(), settings)
+    if refusal:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
+    if settings.auth == "none":
+        typer.echo(
+            "warning: FILEDOCK_AUTH=none: anyone who reaches the port has every right", err=True
+        )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -183,6 +194,9 @@ def download(
 
 def main() -> None:
     app()
+
+
+app.add_typer(keys_app, name="keys")
 
 
 __all__ = ["Path", "app", "main"]
