@@ -42,6 +42,8 @@ def with_keys(action: Callable[[KeyService], Awaitable[T]], settings: Settings |
     from filedock.db.keys import KeyStore
 
     settings = settings or Settings()
+    if str(settings.data_dir) in settings.database_url:  # the embedded SQLite database
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def run() -> T:
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
