@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from filedock import observability
+from filedock.api.auth import presented_token
 from filedock.api.deps import ServicesDep
-from filedock.errors import FiledockError
+from filedock.errors import Code, FiledockError
 
 router = APIRouter(tags=["operations"])
 
@@ -65,7 +67,12 @@ def _reason(exc: BaseException) -> str:
     "and errors by code (counted by this process).",
     response_class=Response,
 )
-async def metrics(services: ServicesDep) -> Response:
+async def metrics(services: ServicesDep, request: Request) -> Response:
+    guard = services.settings.metrics_token
+    if guard is not None and not hmac.compare_digest(
+        presented_token(request) or "", guard.get_secret_value()
+    ):
+        raise FiledockError(Code.UNAUTHENTICATED, "/metrics needs FILEDOCK_METRICS_TOKEN.")
     # The database down: serve this process's own figures; /readyz says what is wrong.
     with contextlib.suppress(FiledockError):
         observability.set_counts(*await services.repo.state_counts())
