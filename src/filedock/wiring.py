@@ -29,6 +29,7 @@ from filedock.core.files import FileService
 from filedock.core.keys import KeyService
 from filedock.core.models import JobState
 from filedock.core.policy import UploadPolicy
+from filedock.core.targets import UploadTargets
 from filedock.core.tokens import JwtConfig, JwtVerifier
 from filedock.core.uploads import UploadService
 from filedock.db import migrate
@@ -61,6 +62,7 @@ class Services:
     locks: LockService
     jobs: JobRunner
     uploads: UploadService
+    targets: UploadTargets
     files: FileService
     assembler: Assembler
     access: Access
@@ -138,6 +140,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         locks=locks,
         jobs=runner,
         uploads=uploads,
+        targets=UploadTargets(uploads, repo),
         files=FileService(repo, storage),
         assembler=assembler,
         access=Access(secret, timedelta(seconds=settings.signed_url_ttl_seconds)),

@@ -35,18 +35,52 @@ async def list_files(
     request: Request,
     services: ServicesDep,
     who: PrincipalDep,
-    prefix: Annotated[str | None, Query(max_length=255, description="Name prefix")] = None,
+    prefix: Annotated[
+        str | None,
+        Query(
+            max_length=1024,
+            description="A name prefix, or a folder when it starts with / (`/videos/`): "
+            "its files and, with delimiter=/, its sub-folders",
+        ),
+    ] = None,
+    delimiter: Annotated[Literal["/"] | None, Query()] = None,
     content_type: Annotated[str | None, Query(max_length=255)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> FileList:
-    records, total = await services.files.list(
-        who, prefix=prefix, content_type=content_type, limit=limit, offset=offset
+    by_folder = prefix is not None and prefix.startswith("/")
+    records, total, folders = await services.files.list(
+        who,
+        prefix=None if by_folder else prefix,
+        folder=prefix if by_folder else None,
+        direct=delimiter is not None,
+        content_type=content_type,
+        limit=limit,
+        offset=offset,
     )
     base = base_url(request)
     return FileList(
-        items=[FileOut.of(r, base) for r in records], total=total, limit=limit, offset=offset
+        items=[FileOut.of(r, base) for r in records],
+        folders=folders or [],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
+
+
+@router.get(
+    "/by-path",
+    response_model=FileOut,
+    responses=error_responses(Code.FILE_NOT_FOUND, Code.PATH_INVALID),
+    summary="The file at a path",
+)
+async def file_by_path(
+    request: Request,
+    services: ServicesDep,
+    who: PrincipalDep,
+    path: Annotated[str, Query(min_length=1, max_length=4096)],
+) -> FileOut:
+    return FileOut.of(await services.files.by_path(who, path), base_url(request))
 
 
 @router.get("/{file_id}", response_model=FileOut, responses=_MISSING, summary="One file")
@@ -75,7 +109,13 @@ async def update_file(
     spec: Annotated[UpdateFile, Body()],
 ) -> FileOut:
     record = await services.files.update(
-        who, file_id, name=spec.name, metadata=spec.metadata, credential=credential
+        who,
+        file_id,
+        name=spec.name,
+        metadata=spec.metadata,
+        path=spec.path,
+        if_exists=spec.if_exists,
+        credential=credential,
     )
     return FileOut.of(record, base_url(request))
 

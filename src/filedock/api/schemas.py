@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from filedock.core.ledger import missing_chunks
 from filedock.core.models import FileRecord, Upload, UploadState
@@ -20,10 +20,30 @@ def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+IfExists = Literal["fail", "overwrite", "rename"]
+
+
 class CreateUpload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    filename: str = Field(min_length=1, max_length=1024, examples=["holiday.mp4"])
+    path: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        examples=["/videos/2026/holiday.mp4"],
+        description="Where the file goes in the tenant's namespace (unique per tenant).",
+    )
+    filename: str | None = Field(
+        None,
+        validate_default=True,
+        min_length=1,
+        max_length=1024,
+        examples=["holiday.mp4"],
+        description="Default: the path's last segment; one of filename and path is needed.",
+    )
+    if_exists: IfExists = Field(
+        "fail", description="When the path holds a file: fail (409), overwrite, or rename."
+    )
     size: int | None = Field(None, ge=0, description="Bytes; may be left out and given later.")
     content_type: str | None = Field(None, max_length=255, examples=["video/mp4"])
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -33,11 +53,21 @@ class CreateUpload(BaseModel):
 
     _metadata = field_validator("metadata")(_check_metadata)
 
+    @field_validator("filename", mode="after")
+    @classmethod
+    def _named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("path") is None:
+            raise ValueError("give a filename or a path")
+        return value
+
 
 class CompleteUpload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     size: int | None = Field(None, ge=0, description="Needed only if not declared at creation.")
+    if_exists: IfExists | None = Field(
+        None, description="A new choice when the path was taken since the upload started."
+    )
 
 
 class UpdateFile(BaseModel):
@@ -45,6 +75,8 @@ class UpdateFile(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=1024)
     metadata: dict[str, Any] | None = None
+    path: str | None = Field(None, min_length=1, max_length=4096, description="Move here.")
+    if_exists: IfExists = "fail"
 
     _metadata = field_validator("metadata")(_check_metadata)
 
@@ -52,6 +84,9 @@ class UpdateFile(BaseModel):
 class UploadOut(BaseModel):
     id: str
     state: UploadState
+    owner: str | None
+    path: str | None
+    resumed: bool = Field(False, description="An unfinished upload of yours to this path.")
     filename: str
     content_type: str
     metadata: dict[str, Any]
@@ -68,7 +103,7 @@ class UploadOut(BaseModel):
     urls: dict[str, str]
 
     @classmethod
-    def of(cls, upload: Upload, base: str) -> UploadOut:
+    def of(cls, upload: Upload, base: str, *, resumed: bool = False) -> UploadOut:
         received = sorted(p.number for p in upload.parts)
         if upload.size is not None:
             missing = missing_chunks(upload, upload.size)
@@ -79,6 +114,9 @@ class UploadOut(BaseModel):
         return cls(
             id=upload.id,
             state=upload.state,
+            owner=upload.owner,
+            path=upload.path,
+            resumed=resumed,
             filename=upload.filename,
             content_type=upload.content_type,
             metadata=upload.metadata,
@@ -110,6 +148,9 @@ class ChunkReceipt(BaseModel):
 class FileOut(BaseModel):
     id: str
     name: str
+    path: str | None
+    owner: str | None = Field(description="Who uploaded it.")
+    private: bool
     size: int
     content_type: str
     sha256: str
@@ -124,6 +165,9 @@ class FileOut(BaseModel):
         return cls(
             id=record.id,
             name=record.name,
+            path=record.path,
+            owner=record.owner,
+            private=record.private,
             size=record.size,
             content_type=record.content_type,
             sha256=record.sha256,
@@ -136,6 +180,9 @@ class FileOut(BaseModel):
 
 class FileList(BaseModel):
     items: list[FileOut]
+    folders: list[str] = Field(
+        default_factory=list, description="With delimiter=/: the sub-folders of the prefix."
+    )
     total: int
     limit: int
     offset: int

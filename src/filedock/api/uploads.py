@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
@@ -28,26 +28,38 @@ def base_url(request: Request) -> str:
     "",
     status_code=201,
     response_model=UploadOut,
-    responses=error_responses(Code.FILE_TOO_LARGE),
-    summary="Create an upload",
+    responses={
+        200: {"model": UploadOut, "description": "Your unfinished upload to this path."},
+        **error_responses(Code.FILE_TOO_LARGE, Code.PATH_EXISTS, Code.PATH_INVALID),
+    },
+    summary="Create an upload (or resume yours to the same path)",
 )
 async def create_upload(
     request: Request,
     services: ServicesDep,
     who: PrincipalDep,
     spec: Annotated[CreateUpload, Body()],
-) -> UploadOut:
-    upload = await services.uploads.create(
-        who,
-        filename=spec.filename,
-        size=spec.size,
-        content_type=spec.content_type,
-        metadata=spec.metadata,
-        chunk_size=spec.chunk_size,
-        sha256=spec.sha256,
-        md5=spec.md5,
-    )
-    return UploadOut.of(upload, base_url(request))
+) -> Response:
+    """201 with a new upload; 200 with the caller's own unfinished upload to `path`."""
+    described: dict[str, Any] = {
+        "size": spec.size,
+        "content_type": spec.content_type,
+        "metadata": spec.metadata,
+        "chunk_size": spec.chunk_size,
+        "sha256": spec.sha256,
+        "md5": spec.md5,
+    }
+    resumed = False
+    if spec.path is not None:
+        named = {"filename": spec.filename} if spec.filename else {}
+        upload, resumed = await services.targets.start(
+            who, path=spec.path, if_exists=spec.if_exists, **named, **described
+        )
+    else:
+        assert spec.filename is not None  # the schema asks for one of the two
+        upload = await services.uploads.create(who, filename=spec.filename, **described)
+    out = UploadOut.of(upload, base_url(request), resumed=resumed)
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if resumed else 201)
 
 
 @router.get(
@@ -129,7 +141,11 @@ async def complete_upload(
     spec: Annotated[CompleteUpload | None, Body()] = None,
 ) -> Response:
     upload = await services.uploads.complete_and_settle(
-        who, upload_id, services.settings.complete_wait_seconds, spec.size if spec else None
+        who,
+        upload_id,
+        services.settings.complete_wait_seconds,
+        spec.size if spec else None,
+        if_exists=spec.if_exists if spec else None,
     )
     if upload.state == UploadState.COMPLETED and upload.file_id:
         record = await services.files.find(who, upload.file_id)

@@ -12,12 +12,16 @@ from typing import Any, Protocol
 
 from filedock.core.integrity import ALGORITHMS, Frontier
 from filedock.core.models import FileRecord, Upload, UploadState
+from filedock.core.paths import PathTaken
 from filedock.core.uploads import UploadService
 from filedock.errors import Code, FiledockError
 
 
 class FileLedger(Protocol):
     async def insert_file(self, record: FileRecord) -> bool: ...
+    async def place_file(
+        self, record: FileRecord, if_exists: str
+    ) -> tuple[FileRecord, FileRecord | None]: ...
 
 
 class Assembler:
@@ -57,30 +61,49 @@ class Assembler:
             await self.uploads.ledger.forget_parts(upload.id)
             raise FiledockError(Code.CHECKSUM_MISMATCH, mismatch)
         now = datetime.now(UTC)
-        await self.files.insert_file(
-            FileRecord(
-                id=upload.file_id,
-                tenant=upload.tenant,
-                owner=upload.owner,
-                path=upload.path,
-                name=upload.filename,
-                size=upload.size,
-                content_type=upload.content_type,
-                sha256=digests["sha256"],
-                metadata=upload.metadata,
-                storage_key=dest,
-                upload_id=upload.id,
-                created_at=now,
-                updated_at=now,
-                credential_hash=upload.credential_hash,
-            )
+        record = FileRecord(
+            id=upload.file_id,
+            tenant=upload.tenant,
+            owner=upload.owner,
+            path=upload.path,
+            name=upload.filename,
+            size=upload.size,
+            content_type=upload.content_type,
+            sha256=digests["sha256"],
+            metadata=upload.metadata,
+            storage_key=dest,
+            upload_id=upload.id,
+            created_at=now,
+            updated_at=now,
+            credential_hash=upload.credential_hash,
         )
+        replaced = await self._place(upload, record)
         await self.uploads.ledger.transition(
             upload.id, (UploadState.ASSEMBLING,), UploadState.COMPLETED
         )
         await self.uploads.ledger.forget_parts(upload.id)
         await storage.abort(upload.storage_key)
+        if replaced is not None:  # overwritten: its bytes are no one's now
+            await storage.delete(replaced.storage_key)
         await self.uploads.publish("upload.completed", upload, file_id=upload.file_id)
+
+    async def _place(self, upload: Upload, record: FileRecord) -> FileRecord | None:
+        """Insert the file row (at its path, by the upload's if_exists); the file replaced.
+
+        A path taken under `fail` fails the assembly with `path_exists`; the composed
+        object stays (compose is idempotent), so completing again with another
+        `if_exists` places it without receiving or composing anything twice.
+        """
+        if upload.path is None:
+            await self.files.insert_file(record)
+            return None
+        try:
+            _, replaced = await self.files.place_file(record, upload.if_exists or "fail")
+        except PathTaken:
+            raise FiledockError(
+                Code.PATH_EXISTS, f"A file took {upload.path!r} before this one was placed."
+            ) from None
+        return replaced
 
     async def _hash(self, upload: Upload, dest: str) -> dict[str, str]:
         """Finish the whole-file hashes, reading only what the frontier did not cover."""

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from filedock.core.access import Credential, credential_matches
 from filedock.core.models import FileRecord
 from filedock.core.naming import safe_filename
-from filedock.core.paths import PathTaken, basename, normalize_path
+from filedock.core.paths import PathTaken, normalize_path, normalize_prefix, path_exists
 from filedock.core.principal import READ, WRITE, Principal
 from filedock.errors import Code, FiledockError
 from filedock.storage.base import Backend
@@ -33,8 +33,13 @@ class FileLedger(Protocol):
         content_type: str | None,
         limit: int,
         offset: int,
+        direct: bool = False,
     ) -> tuple[list[FileRecord], int]: ...
+    async def subfolders(self, tenant: str, private: bool, folder: str) -> list[str]: ...
     async def update_file(self, file_id: str, **values: Any) -> bool: ...
+    async def move_file(
+        self, file_id: str, tenant: str, path: str, if_exists: str
+    ) -> tuple[str, FileRecord | None]: ...
     async def delete_file(self, file_id: str) -> bool: ...
 
 
@@ -102,21 +107,29 @@ class FileService:
         who: Principal,
         *,
         prefix: str | None,
-        path_prefix: str | None = None,
+        folder: str | None = None,
+        direct: bool = False,
         content_type: str | None,
         limit: int,
         offset: int,
-    ) -> tuple[list[FileRecord], int]:
+    ) -> tuple[list[FileRecord], int, list[str] | None]:
+        """The tenant's files (by name prefix, or under a folder); `direct`: only the
+        folder's own files, and its sub-folders. Private ones are listed to admins only."""
         who.require(READ)
-        return await self.ledger.list_files(
+        folder = normalize_prefix(folder) if folder is not None else None
+        records, total = await self.ledger.list_files(
             who.tenant,
             private=who.is_admin,
             prefix=prefix,
-            path_prefix=path_prefix,
+            path_prefix=folder,
             content_type=content_type,
             limit=limit,
             offset=offset,
+            direct=direct,
         )
+        if folder is None or not direct:
+            return records, total, None
+        return records, total, await self.ledger.subfolders(who.tenant, who.is_admin, folder)
 
     async def update(
         self,
@@ -126,31 +139,29 @@ class FileService:
         name: str | None,
         metadata: dict[str, Any] | None,
         path: str | None = None,
+        if_exists: str = "fail",
         credential: Credential | None = None,
     ) -> FileRecord:
-        """Rename, move (a path taken by another file: 409 `path_exists`), or re-describe."""
+        """Re-describe, rename, or move to `path` by document 002's rules (`if_exists`)."""
         record = await self._writable(who, file_id, credential)
-        values: dict[str, Any] = {}
         if path is not None:
-            values["path"] = normalize_path(path)
-            values["name"] = safe_filename(basename(values["path"]))
+            await self._move(who, record, normalize_path(path), if_exists)
+        values: dict[str, Any] = {}
         if name is not None:
             values["name"] = safe_filename(name)
         if metadata is not None:
             values["metadata"] = metadata
-        if values:
-            try:
-                updated = await self.ledger.update_file(record.id, **values)
-            except PathTaken:
-                existing = await self.ledger.file_at(who.tenant, values["path"])
-                raise FiledockError(
-                    Code.PATH_EXISTS,
-                    f"A file already exists at {values['path']!r}.",
-                    existing=None if existing is None else existing.id,
-                ) from None
-            if not updated:
-                raise _missing(file_id)
+        if values and not await self.ledger.update_file(record.id, **values):
+            raise _missing(file_id)
         return await self.find(who, file_id)
+
+    async def _move(self, who: Principal, record: FileRecord, path: str, if_exists: str) -> None:
+        try:
+            _, replaced = await self.ledger.move_file(record.id, who.tenant, path, if_exists)
+        except PathTaken:
+            raise path_exists(path, await self.ledger.file_at(who.tenant, path)) from None
+        if replaced is not None:
+            await self.storage.delete(replaced.storage_key)
 
     async def delete(
         self, who: Principal, file_id: str, credential: Credential | None = None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from filedock.core.models import Job, Part, Upload, UploadState
+from filedock.core.models import FileRecord, Job, Part, Upload, UploadState
 
 
 class Ledger(Protocol):
@@ -27,6 +27,7 @@ class Ledger(Protocol):
     async def record_part(self, upload_id: str, part: Part, expires_at: datetime) -> None: ...
     async def forget_part(self, upload_id: str, number: int) -> bool: ...
     async def forget_parts(self, upload_id: str) -> None: ...
+    async def file_at(self, tenant: str, path: str) -> FileRecord | None: ...
 
 
 def contiguous(upload: Upload, total: int) -> bool:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from typing import TYPE_CHECKING
 
 from filedock.errors import Code, FiledockError
+
+if TYPE_CHECKING:
+    from filedock.core.models import FileRecord
 
 MAX_PATH_BYTES = 1024
 IF_EXISTS = ("fail", "overwrite", "rename")
@@ -21,13 +25,14 @@ class PathTaken(Exception):
 
 
 def normalize_path(raw: str) -> str:
-    """`/a/b.txt` form: leading slash, NFC, no empty, `.` or `..` segment, no control chars."""
+    """`/a/b.txt` form: leading slash, NFC, no empty segment; `.`, `..` and control
+    characters are refused rather than guessed at."""
     text = unicodedata.normalize("NFC", raw.strip())
     if any(unicodedata.category(c) == "Cc" for c in text):
         raise _invalid(raw, "it holds control characters")
-    segments = text.strip("/").split("/")
-    if not text.strip("/") or any(s in ("", ".", "..") for s in segments):
-        raise _invalid(raw, "it needs a name and no empty, '.' or '..' segment")
+    segments = [s for s in text.split("/") if s]  # `a//b` and `a/` mean `/a/b` and `/a`
+    if not segments or any(s in (".", "..") for s in segments):
+        raise _invalid(raw, "it needs a name and no '.' or '..' segment")
     path = "/" + "/".join(segments)
     if len(path.encode()) > MAX_PATH_BYTES:
         raise _invalid(raw, f"it is longer than {MAX_PATH_BYTES} bytes")
@@ -57,6 +62,24 @@ def renamed(path: str, attempt: int) -> str:
 
 def basename(path: str) -> str:
     return path.rpartition("/")[2]
+
+
+def path_exists(path: str, existing: FileRecord | None) -> FiledockError:
+    """409 `path_exists`, describing the file there so the client can ask its user."""
+    described = None
+    if existing is not None:
+        described = {
+            "id": existing.id,
+            "size": existing.size,
+            "sha256": existing.sha256,
+            "updated_at": existing.updated_at.isoformat(),
+        }
+    return FiledockError(
+        Code.PATH_EXISTS,
+        f"A file already exists at {path!r}; send if_exists=overwrite or rename.",
+        path=path,
+        existing=described,
+    )
 
 
 def _invalid(raw: str, why: str) -> FiledockError:

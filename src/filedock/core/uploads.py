@@ -19,6 +19,7 @@ from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
 from filedock.core.ledger import Ledger, contiguous, missing_chunks
 from filedock.core.models import Job, JobState, Part, Upload, UploadState
 from filedock.core.naming import safe_filename
+from filedock.core.paths import path_exists
 from filedock.core.policy import UploadPolicy, check_length
 from filedock.core.principal import WRITE, Principal
 from filedock.errors import Code, FiledockError
@@ -87,7 +88,10 @@ class UploadService:
         sha256: str | None = None,
         md5: str | None = None,
         protocol: str = "native",
+        path: str | None = None,
+        if_exists: str | None = None,
     ) -> Upload:
+        """A new upload of `who`; one aimed at a path comes through core.targets first."""
         who.require(WRITE)
         if size is not None and size > self.policy.max_file_size:
             raise FiledockError(
@@ -103,6 +107,8 @@ class UploadService:
             tenant=who.tenant,
             owner=who.user,
             protocol=protocol,
+            path=path,
+            if_exists=if_exists,
             filename=safe_filename(filename),
             content_type=content_type or "application/octet-stream",
             metadata=metadata or {},
@@ -260,7 +266,8 @@ class UploadService:
         """Check every byte is present and hand assembly to a job; idempotent.
 
         `describe` may set filename, content_type, metadata and credential_hash for
-        front-ends that only learn them at completion (the seed API sends the extension last).
+        front-ends that only learn them at completion (the seed API sends the extension
+        last), and if_exists for a client whose path was taken meanwhile (409 path_exists).
         """
         who.require(WRITE)
         described = self._description(describe)
@@ -272,6 +279,7 @@ class UploadService:
             if upload.state not in RESTARTABLE:
                 return upload
             total = self._final_size(upload, size)
+            await self._path_still_free(upload, described.get("if_exists", upload.if_exists))
             missing = [] if contiguous(upload, total) else missing_chunks(upload, total)
             if missing:
                 raise FiledockError(
@@ -336,9 +344,18 @@ class UploadService:
                     upload = await self.load(upload.id)
         return upload
 
+    async def _path_still_free(self, upload: Upload, if_exists: str | None) -> None:
+        """With `if_exists=fail`, a file that took the path since the start is 409 now,
+        while the upload can still be completed again with another choice."""
+        if upload.path is None or if_exists != "fail":
+            return
+        existing = await self.ledger.file_at(upload.tenant, upload.path)
+        if existing is not None:
+            raise path_exists(upload.path, existing)
+
     @staticmethod
     def _description(describe: dict[str, Any]) -> dict[str, Any]:
-        allowed = {"filename", "content_type", "metadata", "credential_hash"}
+        allowed = {"filename", "content_type", "metadata", "credential_hash", "if_exists"}
         unknown = set(describe) - allowed
         if unknown:
             raise TypeError(f"complete() cannot set {sorted(unknown)}")
