@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -153,7 +154,7 @@ async def test_a_path_taken_before_completion_is_409_then_rename_places_it(
     moved = await carol.patch(f"/api/v1/files/{other['id']}", json={"path": "/late.bin"})
     assert moved.status_code == 200 and moved.json()["name"] == "late.bin"
     refused = await send(alice, made.json()["id"], b"abc")
-    assert refused.status_code == 409 and refused.json()["code"] == "path_exists"
+    assert refused.status_code == 409 and refused.text.startswith("path_exists:")
     placed = await alice.post(
         f"/api/v1/uploads/{made.json()['id']}/complete", json={"if_exists": "rename"}
     )
@@ -178,3 +179,27 @@ async def test_a_malformed_path_is_422(users: dict[str, httpx.AsyncClient], path
     answer = await start(users["alice"], path, 1)
     assert answer.status_code == 422
     assert answer.json()["code"] in ("path_invalid", "invalid_request")
+
+
+async def test_tus_metadata_names_the_path(users: dict[str, httpx.AsyncClient]) -> None:
+    alice = users["alice"]
+    await put_file(alice, "/tus/clip.mov", b"native")
+    meta = "path " + base64.b64encode(b"/tus/clip.mov").decode()
+    headers = {"Tus-Resumable": "1.0.0", "Upload-Length": "3", "Upload-Metadata": meta}
+    refused = await alice.post("/files/", headers=headers)
+    assert refused.status_code == 409 and refused.text.startswith("path_exists:")
+    renaming = meta + ",if_exists " + base64.b64encode(b"rename").decode()
+    made = await alice.post("/files/", headers={**headers, "Upload-Metadata": renaming})
+    assert made.status_code == 201
+    sent = await alice.patch(
+        made.headers["Location"],
+        content=b"tus",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert sent.status_code == 204
+    found = await alice.get("/api/v1/files/by-path", params={"path": "/tus/clip (1).mov"})
+    assert found.status_code == 200 and found.json()["size"] == 3

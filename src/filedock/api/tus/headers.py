@@ -67,11 +67,14 @@ def length(upload_length: str | None, defer_length: str | None) -> int | None:
 
 @dataclass(frozen=True)
 class Description:
-    """What Upload-Metadata says about the file: filename and filetype, the rest as is."""
+    """What Upload-Metadata says about the file: filename and filetype, where it goes
+    (`path`, `if_exists`: the same rules as the native API), the rest as is."""
 
-    filename: str = "file"
+    filename: str | None = None
     content_type: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+    if_exists: str = "fail"
 
 
 def metadata(value: str | None) -> Description:
@@ -87,12 +90,17 @@ def metadata(value: str | None) -> Description:
             raise invalid("Upload-Metadata", f"the key {key!r} appears twice")
         pairs[key] = _value(encoded.strip())
     filename, filetype = pairs.pop("filename", None), pairs.pop("filetype", None)
+    path, if_exists = pairs.pop("path", None), pairs.pop("if_exists", "fail")
     if not isinstance(filetype, str) or not _MEDIA_TYPE.match(filetype):
         filetype = None  # never let a value with control characters reach a header
+    if path is not None and not isinstance(path, str):
+        raise invalid("Upload-Metadata", "path must be UTF-8 text")
     return Description(
-        filename=filename if isinstance(filename, str) and filename else "file",
+        filename=filename if isinstance(filename, str) and filename else None,
         content_type=filetype,
         metadata=pairs,
+        path=path,
+        if_exists=if_exists if isinstance(if_exists, str) else "",
     )
 
 

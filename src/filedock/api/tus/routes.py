@@ -170,7 +170,6 @@ async def create(
     digests = headers.checksum(upload_checksum)
     body_length = headers.uint("Content-Length", content_length)
     describe: dict[str, Any] = {
-        "filename": description.filename,
         "content_type": description.content_type,
         "metadata": description.metadata,
         "protocol": "tus",
@@ -179,13 +178,18 @@ async def create(
         if upload_length is not None or upload_defer_length is not None:
             raise headers.invalid("Upload-Length", "a final upload's length is its parts' sum")
         upload = await concatenate(
-            tus.who, tus.streams, list(concat.sources), tus.max_size, **describe
+            tus.who,
+            tus.streams,
+            list(concat.sources),
+            tus.max_size,
+            filename=description.filename or "file",
+            **describe,
         )
     else:
         size = headers.length(upload_length, upload_defer_length)
         if size is not None:
             tus.within_limit(size)
-        upload = await tus.services.uploads.create(tus.who, size=size, **describe)
+        upload = await _create(tus, description, size, describe)
     if upload_concat is not None or upload_metadata is not None:
         await tus.services.repo.insert_tus_upload(upload.id, upload_concat, upload_metadata)
     with_data = headers.offset_stream(content_type) or upload.size == 0
@@ -193,6 +197,26 @@ async def create(
         upload = await _append(request, tus, upload.id, 0, body_length, digests, concat is None)
     found = {"Location": tus.url(request, upload), **_progress(upload)}
     return Response(status_code=201, headers=found)
+
+
+async def _create(
+    tus: Tus, description: headers.Description, size: int | None, describe: dict[str, Any]
+) -> Upload:
+    """A new upload; one with a `path` goes through the path rules, where the caller's own
+    unfinished upload to that path is handed back (HEAD it for its offset)."""
+    if description.path is None:
+        filename = description.filename or "file"
+        return await tus.services.uploads.create(tus.who, size=size, filename=filename, **describe)
+    named = {"filename": description.filename} if description.filename else {}
+    upload, _ = await tus.services.targets.start(
+        tus.who,
+        path=description.path,
+        if_exists=description.if_exists,
+        size=size,
+        **named,
+        **describe,
+    )
+    return upload
 
 
 async def status(tus: TusDep, upload_id: UploadId) -> Response:
