@@ -54,6 +54,7 @@ def test_every_filedock_process_gets_the_distributed_settings(compose: dict[str,
         assert env["FILEDOCK_BROKER_URL"].startswith("amqp://")
         assert env["FILEDOCK_REDIS_URL"].startswith("redis://")
         assert "FILEDOCK_SECRET_KEY" in env  # replicas must sign links alike
+        assert env["FILEDOCK_AUTH"] == "required"  # nobody anonymous beyond loopback
         for dependency in ("mysql", "minio", "rabbitmq", "redis"):
             if name != "migrate":
                 assert service["depends_on"][dependency]["condition"] == "service_healthy"

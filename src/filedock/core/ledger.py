@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from filedock.core.models import FileRecord, Job, Part, Upload, UploadState
+from filedock.core.models import FileRecord, Job, Part, Upload, UploadState, WireEcho
 
 
 class Ledger(Protocol):
     """The repository methods the core needs (db.repo.Repository implements them)."""
 
-    async def insert_upload(self, upload: Upload) -> None: ...
+    async def insert_upload(self, upload: Upload, echo: WireEcho | None = None) -> None: ...
     async def get_upload(self, upload_id: str, *, with_parts: bool = True) -> Upload | None: ...
     async def transition(
         self,

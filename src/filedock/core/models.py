@@ -40,6 +40,16 @@ class Part:
         return self.offset + self.size
 
 
+@dataclass(frozen=True)
+class WireEcho:
+    """What a protocol must answer exactly as the client sent it at creation (tus HEAD:
+    Upload-Concat, Upload-Metadata); stored with the upload, in the same transaction,
+    since the concatenation role decides what the upload's last byte does."""
+
+    concat: str | None = None
+    metadata_header: str | None = None
+
+
 @dataclass
 class Upload:
     id: str

@@ -17,7 +17,7 @@ from typing import Any
 from filedock.core.events import Event, EventBus
 from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
 from filedock.core.ledger import Ledger, contiguous, missing_chunks
-from filedock.core.models import Job, JobState, Part, Upload, UploadState
+from filedock.core.models import Job, JobState, Part, Upload, UploadState, WireEcho
 from filedock.core.naming import safe_filename
 from filedock.core.paths import path_exists
 from filedock.core.policy import UploadPolicy, check_length
@@ -90,6 +90,7 @@ class UploadService:
         protocol: str = "native",
         path: str | None = None,
         if_exists: str | None = None,
+        echo: WireEcho | None = None,
     ) -> Upload:
         """A new upload of `who`; one aimed at a path comes through core.targets first."""
         who.require(WRITE)
@@ -125,7 +126,7 @@ class UploadService:
             updated_at=now,
             expires_at=now + self.policy.ttl,
         )
-        await self.ledger.insert_upload(upload)
+        await self.ledger.insert_upload(upload, echo)
         await self.publish("upload.created", upload)
         return upload
 

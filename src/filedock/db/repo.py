@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from filedock.core.models import FileRecord, Job, JobState, Part, Upload, UploadState
+from filedock.core.models import FileRecord, Job, JobState, Part, Upload, UploadState, WireEcho
 from filedock.core.paths import PathTaken, basename, path_key, renamed
 from filedock.db.tables import files, jobs, parts, tus_uploads, uploads
 
@@ -107,11 +107,14 @@ class Repository:
         self.engine = engine
 
     # uploads -----------------------------------------------------------------
-    async def insert_upload(self, upload: Upload) -> None:
+    async def insert_upload(self, upload: Upload, echo: WireEcho | None = None) -> None:
+        """The upload row and, in the same transaction, what its protocol must echo."""
         values = {k: v for k, v in vars(upload).items() if k != "parts"}
         values["path_key"] = path_key(upload.path)
         async with self.engine.begin() as conn:
             await conn.execute(insert(uploads).values(**values))
+            if echo is not None:
+                await conn.execute(insert(tus_uploads).values(upload_id=upload.id, **vars(echo)))
 
     async def get_upload(self, upload_id: str, *, with_parts: bool = True) -> Upload | None:
         """The upload; `with_parts=False` skips the ledger (a chunk PUT needs only the row)."""
@@ -217,16 +220,6 @@ class Repository:
             await conn.execute(delete(parts).where(parts.c.upload_id == upload_id))
 
     # tus: headers echoed as sent -------------------------------------------------
-    async def insert_tus_upload(
-        self, upload_id: str, concat: str | None, metadata_header: str | None
-    ) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(tus_uploads).values(
-                    upload_id=upload_id, concat=concat, metadata_header=metadata_header
-                )
-            )
-
     async def get_tus_upload(self, upload_id: str) -> tuple[str | None, str | None]:
         """(Upload-Concat, Upload-Metadata) as the client sent them; (None, None) if neither."""
         async with self.engine.connect() as conn:

@@ -23,7 +23,7 @@ from filedock.api.tus.headers import OFFSET_OCTET_STREAM, VERSION, http_date
 from filedock.api.tus.wire import InterruptibleBody
 from filedock.api.uploads import base_url
 from filedock.core.concat import concatenate
-from filedock.core.models import Upload, UploadState
+from filedock.core.models import Upload, UploadState, WireEcho
 from filedock.core.principal import Principal
 from filedock.core.streams import StreamUploads, offset_of
 from filedock.errors import Code, FiledockError
@@ -174,6 +174,8 @@ async def create(
         "metadata": description.metadata,
         "protocol": "tus",
     }
+    if upload_concat is not None or upload_metadata is not None:
+        describe["echo"] = WireEcho(upload_concat, upload_metadata)
     if concat is not None and concat.final:
         if upload_length is not None or upload_defer_length is not None:
             raise headers.invalid("Upload-Length", "a final upload's length is its parts' sum")
@@ -190,8 +192,6 @@ async def create(
         if size is not None:
             tus.within_limit(size)
         upload = await _create(tus, description, size, describe)
-    if upload_concat is not None or upload_metadata is not None:
-        await tus.services.repo.insert_tus_upload(upload.id, upload_concat, upload_metadata)
     with_data = headers.offset_stream(content_type) or upload.size == 0
     if with_data and (concat is None or not concat.final):
         upload = await _append(request, tus, upload.id, 0, body_length, digests, concat is None)
