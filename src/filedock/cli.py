@@ -26,6 +26,7 @@ def serve(
     import uvicorn
 
     from filedock.app import create_app
+    from filedock.core.authn import is_loopback
     from filedock.observability import configure_logging
     from filedock.wiring import authenticator
 
@@ -33,7 +34,9 @@ def serve(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    refusal = with_keys(lambda keys: authenticator(settings, keys).refusal(), settings)
+    refusal = None
+    if settings.auth == "auto" and not is_loopback(settings.host):  # only then can it refuse
+        refusal = with_keys(lambda keys: authenticator(settings, keys).refusal(), settings)
     if refusal:
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)

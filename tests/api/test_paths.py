@@ -154,7 +154,7 @@ async def test_a_path_taken_before_completion_is_409_then_rename_places_it(
     moved = await carol.patch(f"/api/v1/files/{other['id']}", json={"path": "/late.bin"})
     assert moved.status_code == 200 and moved.json()["name"] == "late.bin"
     refused = await send(alice, made.json()["id"], b"abc")
-    assert refused.status_code == 409 and refused.text.startswith("path_exists:")
+    assert refused.status_code == 409 and refused.json()["code"] == "path_exists"
     placed = await alice.post(
         f"/api/v1/uploads/{made.json()['id']}/complete", json={"if_exists": "rename"}
     )
