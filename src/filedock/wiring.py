@@ -29,12 +29,14 @@ from filedock.core.files import FileService
 from filedock.core.keys import KeyService
 from filedock.core.models import JobState
 from filedock.core.policy import UploadPolicy
+from filedock.core.shares import ShareService
 from filedock.core.tokens import JwtConfig, JwtVerifier
 from filedock.core.uploads import UploadService
 from filedock.db import migrate
 from filedock.db.engine import create_engine
 from filedock.db.keys import KeyStore
 from filedock.db.repo import Repository
+from filedock.db.shares import ShareStore
 from filedock.jobs.base import JobRunner
 from filedock.jobs.celery import CeleryRunner, celery_app
 from filedock.jobs.inprocess import InProcessRunner
@@ -62,6 +64,7 @@ class Services:
     jobs: JobRunner
     uploads: UploadService
     files: FileService
+    shares: ShareService
     assembler: Assembler
     access: Access
     keys: KeyService
@@ -129,6 +132,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
     assembler = Assembler(uploads, repo)
     bodies.update(job_bodies(assembler))
     keys = KeyService(KeyStore(engine))
+    files = FileService(repo, storage)
     return Services(
         settings=settings,
         engine=engine,
@@ -138,7 +142,8 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         locks=locks,
         jobs=runner,
         uploads=uploads,
-        files=FileService(repo, storage),
+        files=files,
+        shares=ShareService(ShareStore(engine), files),
         assembler=assembler,
         access=Access(secret, timedelta(seconds=settings.signed_url_ttl_seconds)),
         keys=keys,
