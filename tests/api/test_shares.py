@@ -149,7 +149,11 @@ async def test_a_forged_token_or_a_deleted_file_answers_404(
     writer = await bearer(app)
     link = await share(client, record["id"], writer)
     forged = path_of(link)[:-4] + "AAAA"
-    for response in (await client.get(forged), await client.get("/s/nothing-here")):
+    for response in (
+        await client.get(forged),
+        await client.get("/s/nothing-here"),
+        await client.get("/s/" + "x" * 500),
+    ):
         assert (response.status_code, response.json()["code"]) == (404, "share_not_found")
     assert (await client.delete(f"/api/v1/files/{record['id']}", headers=writer)).status_code == 204
     assert (await client.get(path_of(link))).json()["code"] == "share_not_found"

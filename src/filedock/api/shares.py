@@ -23,7 +23,8 @@ from filedock.errors import Code
 
 router = APIRouter(tags=["shares"])
 ShareId = Annotated[str, Path(max_length=64)]
-Token = Annotated[str, Path(max_length=128, description="The token of the share URL.")]
+# Unbounded on purpose: any forged token, however long, is looked up (by hash) and is 404.
+Token = Annotated[str, Path(description="The token of the share URL.")]
 
 
 class CreateShare(BaseModel):
