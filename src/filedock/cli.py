@@ -114,6 +114,14 @@ DEFAULT_SERVER = "http://127.0.0.1:8000"
 ServerOption = Annotated[
     str, typer.Option(envvar="FILEDOCK_SERVER", help="The filedock server to talk to.")
 ]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FILEDOCK_TOKEN",
+        help="An API key or JWT, sent as Authorization: Bearer.",
+        show_default=False,
+    ),
+]
 
 
 @contextmanager
@@ -155,6 +163,7 @@ def upload(
     ] = None,
     metadata: Annotated[str | None, typer.Option(help="A JSON object kept with the file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    token: TokenOption = None,
 ) -> None:
     """Upload FILE in parallel chunks; run the same command again to resume after a stop."""
     from filedock.client import Api, ResumeState, Uploader, UploadOptions, progress_bars
@@ -162,7 +171,7 @@ def upload(
     options = UploadOptions(chunk_size, parallel, content_type, _metadata(metadata))
     with (
         _reported_errors(server),
-        Api(server, connections=parallel) as api,
+        Api(server, token=token, connections=parallel) as api,
         progress_bars() as bars,
     ):
         result = Uploader(api, ResumeState(), reporter=bars).upload(file, options)
@@ -186,11 +195,12 @@ def download(
         typer.Option("--output", "-o", help="File or folder; default: its name, here."),
     ] = None,
     server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
 ) -> None:
     """Download a file, resuming a partial download, and check its sha256."""
     from filedock.client import Api, download_file, progress_bars
 
-    with _reported_errors(server), Api(server) as api, progress_bars() as bars:
+    with _reported_errors(server), Api(server, token=token) as api, progress_bars() as bars:
         result = download_file(api, file_id, output, reporter=bars)
     typer.echo(str(result.path))
 
@@ -203,3 +213,142 @@ app.add_typer(keys_app, name="keys")
 
 
 __all__ = ["Path", "app", "main"]
+
+
+# Managing a server's files: ls, info, rm, mv, share, uploads, usage ----------------------
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON answer.")]
+FileIdArgument = Annotated[str, typer.Argument(help="A file id (see `filedock ls`).")]
+
+
+@contextmanager
+def _server(server: str, token: str | None) -> Iterator[Any]:
+    """The client of `server`, whose failures end the command with a one-line message."""
+    from filedock.client import Api
+
+    with _reported_errors(server), Api(server, token=token) as api:
+        yield api
+
+
+def _show(value: Any, as_json: bool, table: Any = None) -> None:
+    """The JSON answer for scripts, or the table for people."""
+    from rich.console import Console
+
+    if as_json:
+        typer.echo(json.dumps(value, indent=2))
+    else:
+        Console().print(table, highlight=False)
+
+
+@app.command()
+def ls(
+    prefix: Annotated[str | None, typer.Argument(help="Only files whose name starts so.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many files.")] = 100,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the tenant's files, newest first."""
+    from filedock.client.remote import list_files
+    from filedock.client.tables import files_table
+
+    with _server(server, token) as api:
+        items, total = list_files(api, prefix, limit)
+    _show({"items": items, "total": total}, as_json, files_table(items, total))
+
+
+@app.command()
+def info(
+    file_id: FileIdArgument,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one file: name, size, type, sha256, metadata, dates."""
+    from filedock.client.remote import file_info
+    from filedock.client.tables import record_table
+
+    with _server(server, token) as api:
+        record = file_info(api, file_id)
+    _show(record, as_json, record_table(record))
+
+
+@app.command()
+def rm(
+    file_id: FileIdArgument, server: ServerOption = DEFAULT_SERVER, token: TokenOption = None
+) -> None:
+    """Delete a file (its bytes are freed at once)."""
+    from filedock.client.remote import delete_file
+
+    with _server(server, token) as api:
+        delete_file(api, file_id)
+    typer.echo(f"deleted {file_id}")
+
+
+@app.command()
+def mv(
+    file_id: FileIdArgument,
+    new_name: Annotated[str, typer.Argument(help="The file's new name.")],
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Rename a file."""
+    from filedock.client.remote import rename_file
+
+    with _server(server, token) as api:
+        record = rename_file(api, file_id, new_name)
+    typer.echo(f"renamed {file_id} to {record['name']}")
+
+
+@app.command()
+def share(
+    file_id: FileIdArgument,
+    expires: Annotated[
+        str, typer.Option(help="How long the link works: seconds, or 30m, 12h, 1d, 2w.")
+    ] = "1d",
+    max_downloads: Annotated[
+        int | None, typer.Option(min=1, help="Downloads allowed, then the link ends.")
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a link that downloads the file without a key (shown only this once)."""
+    from filedock.client.remote import create_share
+
+    with _server(server, token) as api:
+        link = create_share(api, file_id, expires, max_downloads)
+    if as_json:
+        typer.echo(json.dumps(link, indent=2))
+        return
+    limit = "" if link["max_downloads"] is None else f", {link['max_downloads']} download(s)"
+    typer.echo(f"share {link['id']}: until {link['expires_at']}{limit}", err=True)
+    typer.echo(link["url"])
+
+
+@app.command()
+def uploads(
+    server: ServerOption = DEFAULT_SERVER, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """List my unfinished uploads (a tenant admin: everyone's), newest first."""
+    from filedock.client.remote import unfinished_uploads
+    from filedock.client.tables import uploads_table
+
+    with _server(server, token) as api:
+        items = unfinished_uploads(api)
+    _show({"items": items}, as_json, uploads_table(items))
+
+
+@app.command()
+def usage(
+    server: ServerOption = DEFAULT_SERVER, token: TokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Show the tenant's usage and limits."""
+    from filedock.client.remote import usage as tenant_usage
+    from filedock.client.tables import record_table
+
+    with _server(server, token) as api:
+        found = tenant_usage(api)
+    if found is None:
+        typer.echo(f"{server} does not report usage (GET /api/v1/usage answered 404)", err=True)
+        raise typer.Exit(1)
+    _show(found, as_json, record_table(found))

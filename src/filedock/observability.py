@@ -153,9 +153,12 @@ def _observe(scope: Scope, info: RequestInfo, status: int, seconds: float) -> No
     if info.recorded_part:
         CHUNK_SECONDS.observe(seconds)
     params = scope.get("path_params") or {}
+    path = scope["path"]
+    if params.get("token"):  # a share link's path is its credential: never logged
+        path = path.replace(params["token"], "<token>")
     fields = {
         "method": scope["method"],
-        "path": scope["path"],
+        "path": path,
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
         "upload_id": info.upload_id or params.get("upload_id"),
@@ -168,7 +171,7 @@ def _observe(scope: Scope, info: RequestInfo, status: int, seconds: float) -> No
         logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
         "%s %s %d %.1fms %s",
         scope["method"],
-        scope["path"],
+        path,
         status,
         seconds * 1000,
         extras,

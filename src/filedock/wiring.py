@@ -29,6 +29,7 @@ from filedock.core.files import FileService
 from filedock.core.keys import KeyService
 from filedock.core.models import JobState
 from filedock.core.policy import UploadPolicy
+from filedock.core.shares import ShareService
 from filedock.core.targets import UploadTargets
 from filedock.core.tokens import JwtConfig, JwtVerifier
 from filedock.core.uploads import UploadService
@@ -36,6 +37,7 @@ from filedock.db import migrate
 from filedock.db.engine import create_engine
 from filedock.db.keys import KeyStore
 from filedock.db.repo import Repository
+from filedock.db.shares import ShareStore
 from filedock.jobs.base import JobRunner
 from filedock.jobs.celery import CeleryRunner, celery_app
 from filedock.jobs.inprocess import InProcessRunner
@@ -64,6 +66,7 @@ class Services:
     uploads: UploadService
     targets: UploadTargets
     files: FileService
+    shares: ShareService
     assembler: Assembler
     access: Access
     keys: KeyService
@@ -131,6 +134,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
     assembler = Assembler(uploads, repo)
     bodies.update(job_bodies(assembler))
     keys = KeyService(KeyStore(engine))
+    files = FileService(repo, storage)
     return Services(
         settings=settings,
         engine=engine,
@@ -141,7 +145,8 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         jobs=runner,
         uploads=uploads,
         targets=UploadTargets(uploads, repo),
-        files=FileService(repo, storage),
+        files=files,
+        shares=ShareService(ShareStore(engine), files),
         assembler=assembler,
         access=Access(secret, timedelta(seconds=settings.signed_url_ttl_seconds)),
         keys=keys,

@@ -19,8 +19,9 @@ from starlette.routing import Route
 from tests.api.conftest import Keys, bearer
 
 # Operations, the API docs and the OpenAPI schema; tus OPTIONS answers CORS preflights,
-# which browsers send without credentials.
+# which browsers send without credentials; a share link's token is its own credential.
 OPEN = {
+    ("GET", "/s/{token}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),
@@ -38,6 +39,7 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/uploads"): {"filename": "x.bin", "size": 1},
     ("PATCH", "/api/v1/files/{file_id}"): {"name": "stolen.bin"},
     ("POST", "/api/v1/keys"): {"user": "x", "scopes": "read"},
+    ("POST", "/api/v1/files/{file_id}/shares"): {"expires_in": 60},
 }
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -45,8 +47,9 @@ TUS = {"Tus-Resumable": "1.0.0"}
 class Resources:
     """Things alice (tenant acme) owns, which every refusal below must protect."""
 
-    def __init__(self, upload: str, tus_upload: str, file: str, key: str) -> None:
+    def __init__(self, upload: str, tus_upload: str, file: str, key: str, share: str) -> None:
         self.upload, self.tus_upload, self.file, self.key = upload, tus_upload, file, key
+        self.share = share
 
     def ids(self) -> set[str]:
         return {self.upload, self.tus_upload, self.file}
@@ -72,8 +75,16 @@ async def _resources(client: httpx.AsyncClient, app: FastAPI, keys: Keys) -> Res
     assert tus.status_code == 201, tus.text
     acme_keys = await app.state.services.keys.listed("acme")
     assert acme_keys
+    shared = await client.post(
+        f"/api/v1/files/{completed.json()['id']}/shares", json={"expires_in": 3600}, headers=alice
+    )
+    assert shared.status_code == 201, shared.text
     return Resources(
-        upload, tus.headers["Location"].rsplit("/", 1)[1], completed.json()["id"], acme_keys[0].id
+        upload,
+        tus.headers["Location"].rsplit("/", 1)[1],
+        completed.json()["id"],
+        acme_keys[0].id,
+        shared.json()["id"],
     )
 
 
@@ -93,7 +104,9 @@ def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
 def _request(method: str, path: str, res: Resources) -> dict[str, Any]:
     """The request for a route, aimed at alice's resources; seed routes name them in forms."""
     upload = res.tus_upload if path.startswith("/files") else res.upload
-    url = path.format(upload_id=upload, file_id=res.file, index=0, key_id=res.key)
+    url = path.format(
+        upload_id=upload, file_id=res.file, index=0, key_id=res.key, share_id=res.share
+    )
     request: dict[str, Any] = {"method": method, "url": url, "headers": dict(TUS)}
     if url.startswith("/api/v1/file/upload/chunk"):
         request["data"] = {"upload_id": res.upload, "chunk_index": "0", "chunk_size": "10"}
@@ -122,14 +135,14 @@ def _request(method: str, path: str, res: Resources) -> dict[str, Any]:
 
 
 def _aims_at_resource(request: dict[str, Any], res: Resources) -> bool:
-    named = any(i in request["url"] for i in (*res.ids(), res.key))
+    named = any(i in request["url"] for i in (*res.ids(), res.key, res.share))
     return named or ("data" in request and "upload/init" not in request["url"])
 
 
 def _swap_ids(value: Any, res: Resources) -> Any:
     """The same request naming ids that exist nowhere."""
     if isinstance(value, str):
-        for known in (*res.ids(), res.key):
+        for known in (*res.ids(), res.key, res.share):
             value = value.replace(known, "0" * 32)
         return value
     if isinstance(value, dict):
@@ -195,7 +208,7 @@ async def test_every_route_refuses_whoever_may_not_use_it(
     assert (await client.get(f"/api/v1/files/{res.file}/content", headers=alice)).content == b"data"
 
 
-@pytest.mark.parametrize("path", sorted(p for m, p in OPEN if m == "GET"))
+@pytest.mark.parametrize("path", sorted(p for m, p in OPEN if m == "GET" and "{" not in p))
 async def test_open_routes_answer_without_a_credential(
     secured_client: httpx.AsyncClient, path: str
 ) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from filedock.api.auth import PrincipalDep
 from filedock.api.deps import ServicesDep
@@ -60,6 +61,22 @@ async def create_upload(
         upload = await services.uploads.create(who, filename=spec.filename, **described)
     out = UploadOut.of(upload, base_url(request), resumed=resumed)
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if resumed else 201)
+
+
+class UploadList(BaseModel):
+    items: list[UploadOut]
+
+
+@router.get(
+    "",
+    response_model=UploadList,
+    summary="The caller's unfinished uploads, newest first (an admin's: the tenant's)",
+)
+async def list_uploads(request: Request, services: ServicesDep, who: PrincipalDep) -> UploadList:
+    base = base_url(request)
+    return UploadList(
+        items=[UploadOut.of(u, base) for u in await services.uploads.list_unfinished(who)]
+    )
 
 
 @router.get(

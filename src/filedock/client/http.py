@@ -86,12 +86,23 @@ class Retry:
 
 
 class Api:
-    """One filedock server. Responses with an error status raise ClientError."""
+    """One filedock server. Responses with an error status raise ClientError.
 
-    def __init__(self, base_url: str, *, connections: int = 8, timeout: float = 120.0) -> None:
+    `token` (an API key or a JWT) goes out as `Authorization: Bearer` on every request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        connections: int = 8,
+        timeout: float = 120.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = httpx.Client(
             base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,6 +28,9 @@ class Ledger(Protocol):
     async def forget_part(self, upload_id: str, number: int) -> bool: ...
     async def forget_parts(self, upload_id: str) -> None: ...
     async def file_at(self, tenant: str, path: str) -> FileRecord | None: ...
+    async def unfinished_uploads(
+        self, tenant: str, owner: str | None, states: Sequence[UploadState], now: datetime
+    ) -> list[Upload]: ...
 
 
 def contiguous(upload: Upload, total: int) -> bool:

@@ -21,7 +21,7 @@ from filedock.core.models import Job, JobState, Part, Upload, UploadState, WireE
 from filedock.core.naming import safe_filename
 from filedock.core.paths import path_exists
 from filedock.core.policy import UploadPolicy, check_length
-from filedock.core.principal import WRITE, Principal
+from filedock.core.principal import READ, WRITE, Principal
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend
@@ -420,6 +420,13 @@ class UploadService:
 
     async def publish(self, kind: str, upload: Upload, **data: Any) -> None:
         await self.bus.publish(Event(kind=kind, upload_id=upload.id, data=data))
+
+    async def list_unfinished(self, who: Principal) -> list[Upload]:
+        """The uploads `who` can still finish (own ones; a tenant admin: everyone's)."""
+        who.require(READ)
+        owner = None if who.is_admin else who.user
+        states = (*RESTARTABLE, UploadState.ASSEMBLING)
+        return await self.ledger.unfinished_uploads(who.tenant, owner, states, datetime.now(UTC))
 
 
 def _alive(upload: Upload) -> Upload:

@@ -465,3 +465,40 @@ class Repository:
                 .where(jobs.c.id == job_id)
                 .values(updated_at=datetime.now(UTC), **values)
             )
+
+    async def unfinished_uploads(
+        self,
+        tenant: str,
+        owner: str | None,
+        states: Sequence[UploadState],
+        now: datetime,
+        limit: int = 1000,
+    ) -> list[Upload]:
+        """`tenant`'s uploads in `states` that have not expired, newest first, with their
+        parts; only `owner`'s unless None (a tenant admin sees everyone's)."""
+        query = select(uploads).where(
+            uploads.c.tenant == tenant,
+            uploads.c.state.in_([s.value for s in states]),
+            uploads.c.expires_at > now,
+        )
+        if owner is not None:
+            query = query.where(uploads.c.owner == owner)
+        query = query.order_by(uploads.c.created_at.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            found: dict[str, list[Part]] = {row["id"]: [] for row in rows}
+            if found:
+                part_rows = await conn.execute(
+                    select(
+                        parts.c.upload_id,
+                        parts.c.number,
+                        parts.c.offset,
+                        parts.c.size,
+                        parts.c.etag,
+                    )
+                    .where(parts.c.upload_id.in_(list(found)))
+                    .order_by(parts.c.offset)
+                )
+                for upload_id, *part in part_rows:
+                    found[upload_id].append(Part(*part))
+        return [_upload(row, found[row["id"]]) for row in rows]
