@@ -119,3 +119,26 @@ def test_uploads_lists_my_unfinished_uploads(server: ServerProcess, run) -> None
     table = run("uploads", token=alice).stdout
     assert ids["alice"] in table and "alice-movie.mp4" in table and "5.0 MB" in table
     assert ids["bob"] not in table and "1 unfinished upload(s)" in table
+
+
+def test_upload_to_a_path_skips_the_same_bytes_and_obeys_the_path_rules(
+    server: ServerProcess, run, tmp_path: Path
+) -> None:
+    key = new_key(server, "alice", "read,write")
+    source, other = tmp_path / "clip.mov", tmp_path / "other.mov"
+    source.write_bytes(b"frames" * 5000)
+    other.write_bytes(b"other frames" * 100)
+    file_id = run("upload", str(source), "--to", "/videos/clip.mov", token=key).stdout.strip()
+    again = run("upload", str(source), "--to", "/videos/clip.mov", token=key)
+    assert again.stdout.strip() == file_id and "nothing sent" in again.stderr
+    taken = run("upload", str(other), "--to", "/videos/clip.mov", token=key, code=1)
+    assert "path_exists" in taken.output
+    kept = run("upload", str(other), "--to", "/videos/clip.mov", "--rename", token=key)
+    renamed = json.loads(run("info", kept.stdout.strip(), "--json", token=key).stdout)
+    assert renamed["path"] == "/videos/clip (1).mov"
+    replaced = run("upload", str(other), "--to", "/videos/clip.mov", "--overwrite", token=key)
+    by_path = json.loads(run("info", "/videos/clip.mov", "--json", token=key).stdout)
+    assert by_path["id"] == replaced.stdout.strip() and by_path["size"] == 1200
+    run("mv", "/videos/clip (1).mov", "/archive/clip.mov", token=key)
+    moved = json.loads(run("info", "/archive/clip.mov", "--json", token=key).stdout)
+    assert moved["id"] == renamed["id"] and moved["name"] == "clip.mov"

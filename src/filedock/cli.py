@@ -164,11 +164,24 @@ def upload(
     metadata: Annotated[str | None, typer.Option(help="A JSON object kept with the file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     token: TokenOption = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="The path it takes, e.g. /videos/a.mp4")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a file already at --to.")] = False,
+    rename: Annotated[bool, typer.Option(help="Keep both: 'name (1).ext'.")] = False,
 ) -> None:
-    """Upload FILE in parallel chunks; run the same command again to resume after a stop."""
+    """Upload FILE in parallel chunks; run the same command again to resume after a stop.
+
+    With --to, a file already there with the same bytes is left alone and nothing is sent.
+    """
     from filedock.client import Api, ResumeState, Uploader, UploadOptions, progress_bars
 
-    options = UploadOptions(chunk_size, parallel, content_type, _metadata(metadata))
+    if overwrite and rename:
+        raise typer.BadParameter("choose one of --overwrite and --rename")
+    if_exists = "overwrite" if overwrite else "rename" if rename else "fail"
+    options = UploadOptions(
+        chunk_size, parallel, content_type, _metadata(metadata), path=to, if_exists=if_exists
+    )
     with (
         _reported_errors(server),
         Api(server, token=token, connections=parallel) as api,
@@ -178,7 +191,9 @@ def upload(
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2))
         return
-    if result.resumed:
+    if result.unchanged:
+        typer.echo(f"{to} already holds these bytes; nothing sent", err=True)
+    elif result.resumed:
         typer.echo(
             f"resumed upload {result.upload_id}: sent {result.chunks_sent} of "
             f"{result.chunk_count} chunks",
@@ -217,7 +232,9 @@ __all__ = ["Path", "app", "main"]
 
 # Managing a server's files: ls, info, rm, mv, share, uploads, usage ----------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON answer.")]
-FileIdArgument = Annotated[str, typer.Argument(help="A file id (see `filedock ls`).")]
+FileIdArgument = Annotated[
+    str, typer.Argument(help="A file id (see `filedock ls`) or its path, e.g. /videos/a.mp4.")
+]
 
 
 @contextmanager
@@ -287,7 +304,7 @@ def rm(
 @app.command()
 def mv(
     file_id: FileIdArgument,
-    new_name: Annotated[str, typer.Argument(help="The file's new name.")],
+    new_name: Annotated[str, typer.Argument(help="A new name, or a new path starting with /.")],
     server: ServerOption = DEFAULT_SERVER,
     token: TokenOption = None,
 ) -> None:

@@ -15,8 +15,11 @@ from filedock.client.http import Api, ClientError
 PAGE = 1000  # the server's largest page
 
 
-def _file_url(file_id: str) -> str:
-    return f"/api/v1/files/{quote(file_id, safe='')}"
+def _file_url(api: Api, ref: str) -> str:
+    """A file's URL from its id, or from its path (`/videos/a.mp4`) looked up first."""
+    if ref.startswith("/"):
+        ref = api.json("GET", "/api/v1/files/by-path", params={"path": ref})["id"]
+    return f"/api/v1/files/{quote(ref, safe='')}"
 
 
 def list_files(api: Api, prefix: str | None = None, limit: int = 100) -> tuple[list[Any], int]:
@@ -36,15 +39,17 @@ def list_files(api: Api, prefix: str | None = None, limit: int = 100) -> tuple[l
 
 
 def file_info(api: Api, file_id: str) -> dict[str, Any]:
-    return api.json("GET", _file_url(file_id))
+    return api.json("GET", _file_url(api, file_id))
 
 
 def delete_file(api: Api, file_id: str) -> None:
-    api.request("DELETE", _file_url(file_id))
+    api.request("DELETE", _file_url(api, file_id))
 
 
 def rename_file(api: Api, file_id: str, name: str) -> dict[str, Any]:
-    return api.json("PATCH", _file_url(file_id), json={"name": name})
+    """A new name, or a new path (and the name it ends with) when `name` starts with /."""
+    body = {"path": name} if name.startswith("/") else {"name": name}
+    return api.json("PATCH", _file_url(api, file_id), json=body)
 
 
 def create_share(
@@ -54,7 +59,7 @@ def create_share(
     body: dict[str, Any] = {"expires_in": expires}
     if max_downloads is not None:
         body["max_downloads"] = max_downloads
-    return api.json("POST", _file_url(file_id) + "/shares", json=body)
+    return api.json("POST", _file_url(api, file_id) + "/shares", json=body)
 
 
 def unfinished_uploads(api: Api) -> list[Any]:

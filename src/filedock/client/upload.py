@@ -34,15 +34,21 @@ class UploadOptions:
     parallel: int = 4
     content_type: str | None = None  # guessed from the file name when left out
     metadata: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None  # where the file goes in the tenant's namespace
+    if_exists: str = "fail"  # or overwrite, rename: what to do when the path holds a file
 
 
 @dataclass(frozen=True)
 class UploadResult:
     file: dict[str, Any]
-    upload_id: str
+    upload_id: str | None  # None when the path already held these very bytes
     resumed: bool
     chunks_sent: int
     chunk_count: int
+
+    @property
+    def unchanged(self) -> bool:
+        return self.upload_id is None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -104,7 +110,11 @@ class Uploader:
             if not entry:  # find out the server is unreachable before hashing, not after
                 self.retry.call(lambda: self.api.request("GET", "/readyz"))
             sha256 = entry.sha256 if entry else self._hash(path, stat.st_size)
+            there = self._same_file_at(options.path, sha256)
+            if there is not None:
+                return UploadResult(there, None, False, 0, 0)
             upload = self._create(path, stat.st_size, sha256, options)
+            resumed = bool(upload.get("resumed"))
             self.state.put(
                 server, path, Entry(upload["id"], stat.st_size, stat.st_mtime_ns, sha256)
             )
@@ -131,6 +141,20 @@ class Uploader:
             return None
         return upload
 
+    def _same_file_at(self, target: str | None, sha256: str) -> dict[str, Any] | None:
+        """The file already at `target` when it holds these bytes: nothing to send."""
+        if target is None:
+            return None
+        try:
+            found: dict[str, Any] = self.retry.call(
+                lambda: self.api.json("GET", "/api/v1/files/by-path", params={"path": target})
+            )
+        except ClientError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found if found.get("sha256") == sha256 else None
+
     def _hash(self, path: Path, size: int) -> str:
         self.reporter.start("hashing", size)
         return sha256_of(read_range(path, 0, size), self.reporter.advance).hex()
@@ -145,6 +169,8 @@ class Uploader:
             "metadata": options.metadata,
             "chunk_size": options.chunk_size,
         }
+        if options.path is not None:
+            body |= {"path": options.path, "if_exists": options.if_exists}
         return self.retry.call(lambda: self.api.json("POST", "/api/v1/uploads", json=body))
 
     # sending -------------------------------------------------------------------------
