@@ -47,7 +47,7 @@ from filedock.locks.memory import MemoryLocks
 from filedock.locks.redis import RedisLocks
 from filedock.observability import MeteredBus
 from filedock.settings import Settings
-from filedock.storage.base import Backend
+from filedock.storage.base import Backend, Storage
 from filedock.storage.registry import open_storage
 
 log = logging.getLogger("filedock")
@@ -59,7 +59,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     repo: Repository
-    storage: Backend
+    storage: Storage  # the backend (storage.backend) and its optional capabilities
     bus: EventBus
     locks: LockService
     jobs: JobRunner
@@ -67,7 +67,6 @@ class Services:
     targets: UploadTargets
     files: FileService
     shares: ShareService
-    assembler: Assembler
     access: Access
     keys: KeyService
     auth: Authenticator
@@ -82,7 +81,7 @@ class Services:
         await self.jobs.stop()
         for close in self.closers:
             await close()
-        await self.storage.close()
+        await self.storage.backend.close()
         await self.engine.dispose()
 
 
@@ -110,7 +109,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
     engine = create_engine(settings.database_url)
     repo = Repository(engine)
     storage = open_storage(settings)
-    await storage.check()  # fail at start-up, naming what is wrong with the storage
+    await storage.backend.check()  # fail at start-up, naming what is wrong with the storage
     locks, bus, shared_checks, closers = _locks_and_events(settings)
     bodies: Bodies = {}
     runner, runner_checks = _job_runner(
@@ -118,23 +117,24 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
     )
     checks: dict[str, Check] = {
         "database": lambda: _ping(engine),
-        "storage": storage.check,
+        "storage": storage.backend.check,
         **shared_checks,
         **runner_checks,
     }
     uploads = UploadService(
         repo,
-        storage,
+        storage.backend,
         locks,
         bus,
-        policy_for(settings, storage),
+        policy_for(settings, storage.backend),
         runner.submit,
         single_process=not (settings.redis_url or settings.broker_url),
+        copier=storage.copier,
     )
     assembler = Assembler(uploads, repo)
     bodies.update(job_bodies(assembler))
     keys = KeyService(KeyStore(engine))
-    files = FileService(repo, storage)
+    files = FileService(repo, storage.backend)
     return Services(
         settings=settings,
         engine=engine,
@@ -147,8 +147,14 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         targets=UploadTargets(uploads, repo),
         files=files,
         shares=ShareService(ShareStore(engine), files),
-        assembler=assembler,
-        access=Access(secret, timedelta(seconds=settings.signed_url_ttl_seconds)),
+        access=Access(
+            secret,
+            timedelta(seconds=settings.signed_url_ttl_seconds),
+            # the download strategy, decided here once: redirect to the store when asked to
+            # and the store can sign; otherwise filedock streams the bytes itself
+            redirect=storage.signer if settings.download_redirect else None,
+            redirect_ttl=settings.redirect_ttl_seconds,
+        ),
         keys=keys,
         auth=authenticator(settings, keys),
         bodies=bodies,

@@ -19,7 +19,7 @@ KiB = 1024
 
 def break_compose(monkeypatch: pytest.MonkeyPatch, app: FastAPI, times: int = 1) -> None:
     """The app's storage fails `times` compose calls, then works again."""
-    storage = app.state.services.storage
+    storage = app.state.services.storage.backend
     real = storage.compose
     left = [times]
 
@@ -60,7 +60,7 @@ async def test_a_failed_merge_is_failure_then_success_after_retry(
 async def test_retry_while_the_merge_runs_is_refused(
     client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    storage = app.state.services.storage
+    storage = app.state.services.storage.backend
     real, release = storage.compose, asyncio.Event()
 
     async def slow_compose(*args: Any) -> ObjectInfo:

@@ -94,7 +94,7 @@ def backend_kind(request: pytest.FixtureRequest) -> str:
 async def backend(
     backend_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[Backend]:
-    storage = open_storage(storage_settings(backend_kind, request, tmp_path))
+    storage = open_storage(storage_settings(backend_kind, request, tmp_path)).backend
     await storage.check()
     yield storage
     await storage.close()

@@ -15,7 +15,7 @@ import pytest
 
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
-from filedock.storage.base import Backend, PartInfo
+from filedock.storage.base import Backend
 from tests.storage.conftest import leftovers, stream
 
 KiB = 1024
@@ -77,16 +77,6 @@ class Contract:
         parts = [await write(backend, key, data, size, n) for n in (2, 0, 3, 1)]
         info = await backend.compose(key, parts, dest)
         assert await read_all(backend, info.key) == data
-
-    async def test_listed_parts_are_parts_that_were_written(self, backend: Backend) -> None:
-        """A backend may know nothing (a sparse file: the ledger is the truth), but what it
-        lists must be real: the number and size of a part that was written."""
-        data, size = sample(backend)
-        key, _dest = keys()
-        written = {n: await write(backend, key, data, size, n) for n in range(4)}
-        for held in await backend.list_parts(key):
-            assert isinstance(held, PartInfo)
-            assert held.size == written[held.number].size
 
     async def test_compose_again_returns_the_same_object(self, backend: Backend) -> None:
         data, size = sample(backend, full_parts=1)

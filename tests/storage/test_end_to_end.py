@@ -62,7 +62,7 @@ async def test_native_upload_in_shuffled_order(rig: Rig) -> None:
     assert (await download(rig.client, record["urls"]["content"])).content == data
     ranged = await download(rig.client, record["urls"]["content"], Range="bytes=5242870-5242899")
     assert ranged.content == data[5242870:5242900]
-    assert await leftovers(rig.services.storage) == []
+    assert await leftovers(rig.services.storage.backend) == []
 
 
 async def test_seed_api_upload(rig: Rig) -> None:
@@ -71,7 +71,7 @@ async def test_seed_api_upload(rig: Rig) -> None:
     await seed.wait_status(rig.client, done["id"], "SUCCESS", timeout=60)
     got = await download(rig.client, done["download_url"].replace("http://filedock.test", ""))
     assert got.content == data
-    assert await leftovers(rig.services.storage) == []
+    assert await leftovers(rig.services.storage.backend) == []
 
 
 async def test_tus_upload_with_small_patches(rig: Rig) -> None:
@@ -98,25 +98,25 @@ async def test_tus_upload_with_small_patches(rig: Rig) -> None:
         if offset == len(data):
             break
     assert (await download(rig.client, location, **TUS)).content == data
-    assert await leftovers(rig.services.storage) == []
+    assert await leftovers(rig.services.storage.backend) == []
 
 
 async def test_abort_leaves_nothing(rig: Rig) -> None:
     data = os.urandom(12 * MiB)
     upload = await create(rig.client, data)
     await send(rig.client, upload, data[: 10 * MiB])  # two of its three chunks
-    assert await leftovers(rig.services.storage) != []
+    assert await leftovers(rig.services.storage.backend) != []
     assert (await rig.client.delete(f"/api/v1/uploads/{upload['id']}")).status_code == 204
-    assert await leftovers(rig.services.storage) == []
+    assert await leftovers(rig.services.storage.backend) == []
 
 
 async def test_expiry_leaves_nothing(rig: Rig) -> None:
     data = os.urandom(6 * MiB)
     upload = await create(rig.client, data, sha256=hashlib.sha256(data).hexdigest())
     await send(rig.client, upload, data[: 5 * MiB])
-    assert await leftovers(rig.services.storage) != []
+    assert await leftovers(rig.services.storage.backend) != []
     await asyncio.sleep(2.2)
     assert await rig.services.uploads.expire_idle() == 1
-    assert await leftovers(rig.services.storage) == []
+    assert await leftovers(rig.services.storage.backend) == []
     gone = await rig.client.get(f"/api/v1/uploads/{upload['id']}")
     assert gone.status_code == 410

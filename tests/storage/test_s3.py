@@ -20,12 +20,12 @@ from filedock.settings import Settings
 from filedock.storage.registry import open_storage
 from filedock.storage.s3 import S3Backend, S3Location
 from tests.storage.conftest import MiB, leftovers, storage_settings, stream
-from tests.storage.contract import keys, read_all
+from tests.storage.contract import keys, read_all, sample, write
 
 
 @pytest.fixture
 async def s3(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[S3Backend]:
-    storage = open_storage(storage_settings("s3", request, tmp_path))
+    storage = open_storage(storage_settings("s3", request, tmp_path)).backend
     assert isinstance(storage, S3Backend)
     await storage.check()
     yield storage
@@ -60,7 +60,7 @@ async def test_check_creates_a_missing_bucket(s3_base_url: str, tmp_path: Path) 
     bucket = f"fresh-{os.urandom(4).hex()}"
     url = f"s3://{bucket}/p?endpoint={endpoint}"
     settings = Settings(_env_file=None, data_dir=tmp_path, storage_url=url)  # type: ignore[call-arg]
-    storage = open_storage(settings)
+    storage = open_storage(settings).backend
     try:
         await storage.check()
         await storage.check()  # the bucket now exists: still fine
@@ -68,7 +68,7 @@ async def test_check_creates_a_missing_bucket(s3_base_url: str, tmp_path: Path) 
         await storage.close()
     refused = settings.model_copy(update={"storage_url": url.replace(bucket, f"{bucket}-no")})
     refused.s3_create_bucket = False
-    storage = open_storage(refused)
+    storage = open_storage(refused).backend
     try:
         with pytest.raises(FiledockError) as unusable:
             await storage.check()
@@ -81,7 +81,7 @@ async def test_check_creates_a_missing_bucket(s3_base_url: str, tmp_path: Path) 
 async def test_check_names_an_unreachable_endpoint(tmp_path: Path) -> None:
     url = "s3://bucket/p?endpoint=http://127.0.0.1:9"
     settings = Settings(_env_file=None, data_dir=tmp_path, storage_url=url)  # type: ignore[call-arg]
-    storage = open_storage(settings)
+    storage = open_storage(settings).backend
     try:
         with pytest.raises(FiledockError) as unusable:
             await storage.check()
@@ -251,3 +251,16 @@ async def test_presigned_url_keeps_the_name(s3: S3Backend) -> None:
     assert got.status_code == 200
     assert got.content == data
     assert got.headers["content-disposition"] == disposition
+
+
+async def test_listed_parts_are_the_parts_that_were_written(s3: S3Backend) -> None:
+    """S3 offers a PartLister (to reconcile the ledger after a crash): what it lists are
+    the parts written, by number and size."""
+    lister = s3.bundle().lister
+    assert lister is not None
+    data, size = sample(s3)
+    key, _dest = keys()
+    written = {n: await write(s3, key, data, size, n) for n in range(3)}
+    held = await lister.list_parts(key)
+    assert sorted(p.number for p in held) == [0, 1, 2]
+    assert all(p.size == written[p.number].size for p in held)

@@ -25,7 +25,7 @@ from tests.storage.servers import SSHServer
 
 @pytest.fixture
 async def sftp(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SFTPBackend]:
-    storage = open_storage(storage_settings("sftp", request, tmp_path))
+    storage = open_storage(storage_settings("sftp", request, tmp_path)).backend
     assert isinstance(storage, SFTPBackend)
     await storage.check()
     yield storage
@@ -48,7 +48,7 @@ def test_url(tmp_path: Path) -> None:
 
 
 async def _check(settings: Settings) -> None:
-    storage = open_storage(settings)
+    storage = open_storage(settings).backend
     try:
         await storage.check()
     finally:

@@ -23,7 +23,7 @@ from filedock.api.uploads import base_url
 from filedock.core.models import FileRecord
 from filedock.core.principal import Principal
 from filedock.errors import Code
-from filedock.storage.base import Backend, presigner
+from filedock.storage.base import Backend
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 FileId = Annotated[str, Path(max_length=64)]
@@ -166,17 +166,17 @@ async def download(
         services.access.authorize_download(record, expires, signature)
     else:
         record = await services.files.readable(who, file_id, credential)
-    signer = presigner(services.storage)
-    if request.method == "GET" and services.settings.download_redirect and signer:
-        url = await signer.presign(
+    redirect = services.access.redirect
+    if request.method == "GET" and redirect is not None:
+        url = await redirect.presign(
             record.storage_key,
-            services.settings.redirect_ttl_seconds,
+            services.access.redirect_ttl,
             content_disposition(record.name, disposition),
             record.content_type,
         )
         return RedirectResponse(url, status_code=307)
     return serve_file(
-        services.storage,
+        services.storage.backend,
         record,
         request.method,
         disposition=disposition,

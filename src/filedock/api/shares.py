@@ -145,7 +145,7 @@ async def download_shared(
 ) -> Response:
     share, record = await services.shares.open(token)
     response = serve_file(
-        services.storage,
+        services.storage.backend,
         record,
         request.method,
         range_header=range_header,

@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from filedock.core.models import FileRecord
 from filedock.errors import Code, FiledockError
+from filedock.storage.base import Presigner
 
 SCHEME = "sha256"
 SECRET_FILE = "secret_key"
@@ -96,23 +97,34 @@ def load_secret(configured: str | None, data_dir: Path) -> bytes:
 
 
 class Access:
-    """Signs and checks download links; decides which URL a client gets for a file."""
+    """Signs and checks download links; decides how a client gets a file's bytes.
 
-    def __init__(self, secret: bytes, link_ttl: timedelta) -> None:
+    `redirect` is the download strategy, fixed at start-up: the store's own signer when
+    downloads should go straight to it (FILEDOCK_DOWNLOAD_REDIRECT with S3), else None
+    and filedock streams the bytes.
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        link_ttl: timedelta,
+        *,
+        redirect: Presigner | None = None,
+        redirect_ttl: int = 900,
+    ) -> None:
         self._secret = secret
         self.link_ttl = link_ttl
+        self.redirect = redirect
+        self.redirect_ttl = redirect_ttl
 
     def signature(self, file_id: str, expires: int) -> str:
         mac = hmac.new(self._secret, f"download\n{file_id}\n{expires}".encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def download_url(self, file_id: str, *, private: bool, base: str) -> str:
-        """The one place that chooses how a client fetches a file's bytes.
-
-        Public files get filedock's plain content URL, private ones the same URL signed
-        for `link_ttl`. A backend able to presign (`capabilities.presigned_urls`, S3)
-        plugs in here, so private downloads can go straight to the object store.
-        """
+        """The URL a client is handed for a file's bytes: filedock's content URL, signed
+        for `link_ttl` when the file is private (that route then redirects to the store
+        when `redirect` is set)."""
         url = f"{base}/api/v1/files/{file_id}/content"
         if not private:
             return url

@@ -18,7 +18,6 @@ from filedock.core.principal import Principal
 from filedock.core.streams import StreamUploads
 from filedock.core.uploads import LIVE
 from filedock.errors import Code, FiledockError
-from filedock.storage.base import part_copier
 
 
 async def concatenate(
@@ -30,7 +29,7 @@ async def concatenate(
     protocol); the size is the sum of the sources', at most `max_size`.
     """
     uploads = streams.uploads
-    copier = part_copier(uploads.storage)
+    copier = uploads.copier
     if copier is None:
         raise FiledockError(Code.NOT_CONCATENABLE, "This storage cannot concatenate uploads.")
     if not sources:

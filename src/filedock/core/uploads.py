@@ -24,7 +24,7 @@ from filedock.core.policy import UploadPolicy, check_length
 from filedock.core.principal import READ, WRITE, Principal
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import LockService, Release
-from filedock.storage.base import Backend
+from filedock.storage.base import Backend, PartCopier
 
 ASSEMBLE = "assemble"
 SETTLED = frozenset({"upload.completed", "upload.failed"})
@@ -47,9 +47,11 @@ class UploadService:
         submit: Callable[[Job], Any],
         *,
         single_process: bool = True,
+        copier: PartCopier | None = None,
     ) -> None:
         self.ledger = ledger
         self.storage = storage
+        self.copier = copier  # the storage's, when it can concatenate without copying
         self.locks = locks
         self.bus = bus
         self.policy = policy

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol
 
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
@@ -31,15 +31,6 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Capabilities:
-    """Decided once at start-up; protocol features and download strategy derive from it."""
-
-    offset_writes: bool
-    presigned_urls: bool
-    server_side_concat: bool
-
-
-@dataclass(frozen=True)
 class PartInfo:
     number: int
     size: int
@@ -53,17 +44,15 @@ class ObjectInfo:
 
 
 class Backend(Protocol):
+    """What every backend does; what only some can do is in the optional protocols below,
+    offered through the Storage bundle each backend builds once when it is opened."""
+
     limits: Limits
-    capabilities: Capabilities
 
     async def write_part(
         self, key: str, number: int, offset: int, body: AsyncIterator[bytes]
     ) -> PartInfo:
         """Stream `body` durably into part `number` (at byte `offset`) of staged `key`."""
-        ...
-
-    async def list_parts(self, key: str) -> list[PartInfo]:
-        """What the backend really holds for `key`, to reconcile the ledger after a crash."""
         ...
 
     async def compose(self, key: str, parts: Sequence[Part], dest: str) -> ObjectInfo:
@@ -96,7 +85,7 @@ class Backend(Protocol):
 
 
 class PartCopier(Protocol):
-    """Optional, offered when `capabilities.server_side_concat`: parts from other uploads.
+    """Optional (local disk): parts made from other uploads' staged bytes.
 
     Concatenation (tus parallel uploads) builds one upload from finished others; the bytes
     never pass through filedock. Local disk uses copy_file_range, which shares extents
@@ -114,15 +103,8 @@ class PartCopier(Protocol):
         ...
 
 
-def part_copier(backend: Backend) -> PartCopier | None:
-    """The backend as a PartCopier if its capabilities say it is one, else None."""
-    if not backend.capabilities.server_side_concat:
-        return None
-    return cast(PartCopier, backend)
-
-
 class Presigner(Protocol):
-    """Optional, offered when `capabilities.presigned_urls`: downloads served by the store."""
+    """Optional (S3): downloads served by the object store itself."""
 
     async def presign(
         self, key: str, expires: int, disposition: str, content_type: str | None = None
@@ -132,9 +114,29 @@ class Presigner(Protocol):
         ...
 
 
-def presigner(backend: Backend) -> Presigner | None:
-    """The backend as a Presigner if its capabilities say it is one, else None."""
-    return cast(Presigner, backend) if backend.capabilities.presigned_urls else None
+class PartLister(Protocol):
+    """Optional (S3): what the store really holds of a staged upload, part by part.
+
+    A sparse file (local disk, SFTP) cannot tell which ranges were written, so only a
+    store with real parts offers this; the ledger is the truth everywhere else.
+    """
+
+    async def list_parts(self, key: str) -> list[PartInfo]: ...
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A backend and the optional capabilities it offers, fixed when it is opened.
+
+    Built once by each backend (`Storage(self, signer=self)`), so what a backend can do is
+    a typed object the checker sees, never a flag cast at request time; protocol
+    extensions (tus concatenation) and the download strategy are derived from it.
+    """
+
+    backend: Backend
+    copier: PartCopier | None = None
+    signer: Presigner | None = None
+    lister: PartLister | None = None
 
 
 async def batches(body: AsyncIterator[bytes], size: int) -> AsyncIterator[tuple[int, list[bytes]]]:

@@ -16,10 +16,10 @@ from pathlib import Path
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
 from filedock.storage.base import (
-    Capabilities,
     Limits,
     ObjectInfo,
     PartInfo,
+    Storage,
     batches,
     check_key,
     storage_full,
@@ -56,7 +56,10 @@ class LocalBackend:
     """Files under `root`: `staging/` for uploads in progress, `objects/` for files."""
 
     limits = Limits(min_part_size=1)
-    capabilities = Capabilities(offset_writes=True, presigned_urls=False, server_side_concat=True)
+
+    def bundle(self) -> Storage:
+        """This backend and what it can do beyond the Backend contract."""
+        return Storage(self, copier=self)
 
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
@@ -93,10 +96,6 @@ class LocalBackend:
         finally:
             os.close(fd)
         return PartInfo(number=number, size=size)
-
-    async def list_parts(self, key: str) -> list[PartInfo]:
-        """A sparse file cannot tell which ranges were written: the ledger is the truth."""
-        return []
 
     async def compose(self, key: str, parts: Sequence[Part], dest: str) -> ObjectInfo:
         src, target = self._staged(key), self._object(dest)

@@ -7,27 +7,28 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from filedock.settings import Settings
-from filedock.storage.base import Backend
+from filedock.storage.base import Storage
 
 _EXTRAS = {"s3": ("aiobotocore", "s3"), "sftp": ("asyncssh", "sftp")}
 
 
-def open_storage(settings: Settings) -> Backend:
+def open_storage(settings: Settings) -> Storage:
+    """The configured backend and its capabilities, decided here once."""
     url = urlsplit(settings.storage_url)
     if url.scheme in ("", "file"):
         from filedock.storage.local import LocalBackend
 
-        return LocalBackend(Path(unquote(url.netloc + url.path)), fsync=settings.fsync)
+        return LocalBackend(Path(unquote(url.netloc + url.path)), fsync=settings.fsync).bundle()
     if url.scheme == "s3":
         _require(url.scheme)
         from filedock.storage.s3 import open_s3
 
-        return open_s3(settings.storage_url, settings)
+        return open_s3(settings.storage_url, settings).bundle()
     if url.scheme == "sftp":
         _require(url.scheme)
         from filedock.storage.sftp import open_sftp
 
-        return open_sftp(settings.storage_url, settings)
+        return open_sftp(settings.storage_url, settings).bundle()
     raise ValueError(
         f"FILEDOCK_STORAGE_URL: unsupported storage scheme {url.scheme!r} "
         "(supported: file://, s3://, sftp://)"

@@ -26,12 +26,12 @@ from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
 from filedock.settings import Settings
 from filedock.storage.base import (
-    Capabilities,
     GiB,
     Limits,
     MiB,
     ObjectInfo,
     PartInfo,
+    Storage,
     check_key,
 )
 from filedock.storage.s3_client import Client, S3Location, new_client, s3_errors, unavailable
@@ -45,7 +45,10 @@ class S3Backend:
     """Objects at `{prefix}{key}`; tails of unfinished parts under `{prefix}staging/`."""
 
     limits = Limits(min_part_size=5 * MiB, max_part_size=5 * GiB, max_parts=10_000)
-    capabilities = Capabilities(offset_writes=False, presigned_urls=True, server_side_concat=False)
+
+    def bundle(self) -> Storage:
+        """This backend and what it can do beyond the Backend contract."""
+        return Storage(self, signer=self, lister=self)
 
     def __init__(self, location: S3Location, spool_dir: Path) -> None:
         self.location = location

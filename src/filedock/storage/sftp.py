@@ -18,7 +18,7 @@ import asyncssh
 from filedock.core.models import Part
 from filedock.errors import Code, FiledockError
 from filedock.settings import Settings
-from filedock.storage.base import Capabilities, Limits, ObjectInfo, PartInfo, batches, check_key
+from filedock.storage.base import Limits, ObjectInfo, PartInfo, Storage, batches, check_key
 from filedock.storage.sftp_pool import DROPPED, Pool, SFTPTarget
 
 WRITE_BATCH = 1024 * 1024  # asyncssh sends one batch as parallel SFTP writes
@@ -46,7 +46,10 @@ def sftp_errors(action: str, missing: Code = Code.STORAGE_UNAVAILABLE) -> Iterat
 
 class SFTPBackend:
     limits = Limits(min_part_size=1)
-    capabilities = Capabilities(offset_writes=True, presigned_urls=False, server_side_concat=False)
+
+    def bundle(self) -> Storage:
+        """This backend and what it can do beyond the Backend contract."""
+        return Storage(self)
 
     def __init__(self, target: SFTPTarget, *, fsync: bool = True) -> None:
         self.target = target
@@ -94,10 +97,6 @@ class SFTPBackend:
             with contextlib.suppress(*_UNREACHABLE):
                 await handle.close()
         return PartInfo(number=number, size=size)
-
-    async def list_parts(self, key: str) -> list[PartInfo]:
-        """A sparse file cannot tell which ranges were written: the ledger is the truth."""
-        return []
 
     async def compose(self, key: str, parts: Sequence[Part], dest: str) -> ObjectInfo:
         src, target = self._staged(key), self._object(dest)

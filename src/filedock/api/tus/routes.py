@@ -27,7 +27,7 @@ from filedock.core.models import Upload, UploadState, WireEcho
 from filedock.core.principal import Principal
 from filedock.core.streams import StreamUploads, offset_of
 from filedock.errors import Code, FiledockError
-from filedock.storage.base import Capabilities
+from filedock.storage.base import Storage
 from filedock.wiring import Services
 
 OptionalHeader = Annotated[str | None, Header()]
@@ -35,8 +35,8 @@ UploadId = Annotated[str, Path(max_length=64)]
 
 
 @functools.cache
-def extensions(capabilities: Capabilities) -> str:
-    """Tus-Extension, from what the storage can do (decided once, at start-up)."""
+def extensions(storage: Storage) -> str:
+    """Tus-Extension, from what the storage can do (its bundle is fixed at start-up)."""
     names = [
         "creation",
         "creation-with-upload",
@@ -45,7 +45,7 @@ def extensions(capabilities: Capabilities) -> str:
         "checksum",
         "termination",
     ]
-    if capabilities.server_side_concat:
+    if storage.copier is not None:
         names.append("concatenation")
     return ",".join(names)
 
@@ -147,7 +147,7 @@ async def options(services: ServicesDep) -> Response:
         status_code=204,
         headers={
             "Tus-Version": VERSION,
-            "Tus-Extension": extensions(services.storage.capabilities),
+            "Tus-Extension": extensions(services.storage),
             "Tus-Max-Size": str(_max_size(services)),
             "Tus-Checksum-Algorithm": ",".join(headers.CHECKSUM_ALGORITHMS),
         },
@@ -282,7 +282,7 @@ async def download(
         )
     record = await tus.services.files.readable(tus.who, upload.file_id)
     return serve_file(
-        tus.services.storage,
+        tus.services.storage.backend,
         record,
         "GET",
         range_header=range_header,
