@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from filedock import cli_tenants
 from filedock.settings import Settings
 
 app = typer.Typer(help="filedock: resumable uploads of large files.", no_args_is_help=True)
@@ -184,5 +185,7 @@ def download(
 def main() -> None:
     app()
 
+
+app.add_typer(cli_tenants.app, name="tenants")
 
 __all__ = ["Path", "app", "main"]

@@ -28,7 +28,7 @@ def base_url(request: Request) -> str:
     "",
     status_code=201,
     response_model=UploadOut,
-    responses=error_responses(Code.FILE_TOO_LARGE),
+    responses=error_responses(Code.FILE_TOO_LARGE, Code.QUOTA_EXCEEDED, Code.TYPE_NOT_ALLOWED),
     summary="Create an upload",
 )
 async def create_upload(
@@ -75,6 +75,7 @@ async def upload_status(
         Code.BAD_DIGEST_HEADER,
         Code.STORAGE_FULL,
         Code.UPLOAD_BUSY,
+        Code.QUOTA_EXCEEDED,
     ),
     openapi_extra={
         "requestBody": {
@@ -117,6 +118,7 @@ async def put_chunk(
             Code.CHECKSUM_MISMATCH,
             Code.FILE_TOO_LARGE,
             Code.UPLOAD_BUSY,
+            Code.TYPE_NOT_ALLOWED,
         ),
     },
     summary="Assemble the upload into a file (idempotent)",
