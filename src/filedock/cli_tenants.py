@@ -206,7 +206,8 @@ def _reports(
 def _table(title: str, columns: list[str]) -> Table:
     table = Table(title=title)
     for column in columns:
-        table.add_column(column, justify="left" if column in ("tenant", "types") else "right")
+        justify = "left" if column in ("tenant", "types") else "right"
+        table.add_column(column, justify=justify, overflow="fold")
     return table
 
 
