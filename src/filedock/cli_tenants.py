@@ -206,8 +206,8 @@ def _reports(
 def _table(title: str, columns: list[str]) -> Table:
     table = Table(title=title)
     for column in columns:
-        justify = "left" if column in ("tenant", "types") else "right"
-        table.add_column(column, justify=justify, overflow="fold")
+        left = column in ("tenant", "types")
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
     return table
 
 
