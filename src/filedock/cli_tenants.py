@@ -79,8 +79,8 @@ def _run(work: Callable[[TenantStore], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except (_Stop, FiledockError, SQLAlchemyError) as exc:
         reason = str(exc).splitlines()[0]
-        if isinstance(exc, SQLAlchemyError) and "tenants" in str(exc):
-            reason = f"the database has no tenants table yet: run `filedock migrate` ({reason})"
+        if isinstance(exc, SQLAlchemyError):
+            reason += " (is the database migrated? `filedock migrate`)"
         Console(stderr=True).print(f"[red]error:[/red] {reason}", highlight=False, markup=True)
         raise typer.Exit(1) from exc
 

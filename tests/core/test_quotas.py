@@ -60,6 +60,8 @@ def test_room_is_the_tightest_limit() -> None:
     assert by_bytes is not None and (by_bytes.quota, by_bytes.available) == ("max_bytes", 300)
     by_file = room(Limits(max_bytes=1000, max_file_size=250), USAGE, 100)
     assert by_file is not None and (by_file.quota, by_file.available) == ("max_file_size", 150)
+    no_usage = room(Limits(max_file_size=250), None, 100)  # usage is read for max_bytes only
+    assert no_usage is not None and no_usage.available == 150
     full = room(Limits(max_bytes=500), USAGE, 0)  # over the limit already (it was lowered)
     assert full is not None and full.available == 0
 

@@ -15,8 +15,9 @@ or the native missing chunks) and finishes. Keeping "what fits" instead would an
 error to a request whose bytes were half accepted, and leave native uploads with a short
 chunk in the middle.
 
-Concurrent requests each check against the usage they read, so a tenant may overshoot by
-what is in flight at once on uploads of unknown length; declared uploads are exact.
+Checks read the usage, then act, without a lock: requests running at the same moment on
+one tenant (creations, bodies of unknown length) can together overshoot by what they
+carry. A lock per tenant on every chunk would cost more than that margin is worth.
 """
 
 from __future__ import annotations
@@ -136,14 +137,14 @@ def admission(
     return None
 
 
-def room(limits: Limits, usage: Usage, start: int) -> Refusal | None:
+def room(limits: Limits, usage: Usage | None, start: int) -> Refusal | None:
     """The tightest limit on more bytes for an upload of unknown length, from `start` on.
 
     Returned as the refusal a body longer than its `available` bytes gets (requested 0
-    until known); None when nothing bounds it.
+    until known); None when nothing bounds it. `usage` is needed for `max_bytes` only.
     """
     bounds = []
-    if limits.max_bytes is not None:
+    if limits.max_bytes is not None and usage is not None:
         bounds.append(Refusal("max_bytes", usage.bytes_used, 0, limits.max_bytes))
     if limits.max_file_size is not None:
         bounds.append(Refusal("max_file_size", start, 0, limits.max_file_size))
@@ -262,7 +263,8 @@ class QuotaService:
         limits = await self.ledger.limits(upload.tenant)
         if limits.max_bytes is None and limits.max_file_size is None:
             return body
-        bound = room(limits, await self.ledger.usage(upload.tenant), start)
+        usage = await self.ledger.usage(upload.tenant) if limits.max_bytes is not None else None
+        bound = room(limits, usage, start)
         assert bound is not None
         if content_length is not None and content_length > bound.available:
             raise replace(bound, requested=content_length).error()
