@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
 
 import httpx
@@ -93,7 +95,7 @@ async def test_a_declared_type_outside_the_allowed_ones_is_415(
 async def test_completion_checks_the_type_the_first_bytes_show(
     app: FastAPI, client: httpx.AsyncClient, payload: Callable[[int], bytes]
 ) -> None:
-    await set_limits(app, allowed_types=("image/*",))
+    await set_limits(app, allowed_types=("image/*", "application/zip"))
     disguised = await create(client, PDF, filename="cat.png", content_type="image/png")
     await send(client, disguised, PDF)
     refused = await client.post(f"/api/v1/uploads/{disguised['id']}/complete")
@@ -106,8 +108,12 @@ async def test_completion_checks_the_type_the_first_bytes_show(
     assert png["size"] == len(PNG)
     noise = await upload_file(client, payload(KiB), content_type="image/x-raw")  # no signature
     assert noise["content_type"] == "image/x-raw"  # nothing sniffed: the declared type holds
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.txt", "hi")  # its signature is also a .docx's: one allowed suffices
+    await upload_file(client, archive.getvalue(), filename="a.zip")
     usage = await _usage(client)
-    assert (usage["files"], usage["staged_bytes"]) == (2, 0)  # the refused bytes were freed
+    assert (usage["files"], usage["staged_bytes"]) == (3, 0)  # the refused bytes were freed
 
 
 async def test_bytes_of_unknown_length_stop_at_the_quota_and_resume_once_raised(

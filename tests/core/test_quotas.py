@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from filedock.core.quotas import (
@@ -138,7 +141,17 @@ def test_limits_changed_keeps_what_is_not_named() -> None:
 
 
 def test_sniff_reads_signatures_and_finds_nothing_in_noise() -> None:
-    assert sniff(PNG) == "image/png"
-    assert sniff(b"%PDF-1.7\n" + bytes(64)) == "application/pdf"
-    assert sniff(b"just some words") is None
-    assert sniff(b"") is None
+    assert sniff(PNG) == ("image/png",)
+    assert sniff(b"%PDF-1.7\n" + bytes(64))[0] == "application/pdf"
+    assert sniff(b"just some words") == ()
+    assert sniff(b"") == ()
+
+
+def test_sniff_gives_every_format_sharing_a_signature() -> None:
+    """A plain zip starts like a .docx: both are candidates, so neither is refused."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("a.txt", "hi")
+    found = sniff(archive.getvalue())
+    assert "application/zip" in found
+    assert "application/vnd.openxmlformats-officedocument.wordprocessingml.document" in found

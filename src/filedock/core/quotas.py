@@ -201,15 +201,19 @@ def format_size(value: int | None) -> str:
     return f"{value} B"
 
 
-def sniff(head: bytes) -> str | None:
-    """The media type the first bytes of a file show, if any signature matches."""
-    if not head:
-        return None
+def sniff(head: bytes) -> tuple[str, ...]:
+    """The media types the first bytes of a file may be: every best signature match.
+
+    Formats share signatures (a zip, a .docx and a .jar all start alike), so one best
+    guess would refuse a plain zip as a .docx: the file passes if any of them is allowed.
+    """
     try:
-        found = puremagic.from_string(head, mime=True)
+        matches = puremagic.magic_string(head) if head else []
     except puremagic.PureError:
-        return None
-    return media_type(found) or None
+        return ()
+    best = max((m.confidence for m in matches if m.mime_type), default=None)
+    found = (media_type(m.mime_type) for m in matches if m.mime_type and m.confidence == best)
+    return tuple(dict.fromkeys(found))
 
 
 # the service ---------------------------------------------------------------------------
@@ -281,10 +285,11 @@ class QuotaService:
         limits = await self.ledger.limits(upload.tenant)
         if limits.allowed_types is None:
             return None
-        found = sniff(await head(SNIFF_BYTES)) or media_type(upload.content_type)
-        if type_allowed(found, limits.allowed_types):
+        declared = media_type(upload.content_type)
+        found = sniff(await head(SNIFF_BYTES)) or (declared,)
+        if any(type_allowed(kind, limits.allowed_types) for kind in found):
             return None
-        return _type_refused(found, limits)
+        return _type_refused(declared if declared in found else found[0], limits)
 
 
 def _type_refused(content_type: str, limits: Limits) -> FiledockError:
