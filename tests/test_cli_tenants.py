@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -14,7 +18,9 @@ from filedock.cli import app
 from filedock.core.principal import Principal
 from filedock.settings import Settings
 from filedock.wiring import build_services
+from tests.realserver import ServerProcess
 
+MiB = 1024**2
 GiB = 1024**3
 ACME = Principal("acme", "alice", frozenset({"read", "write"}))
 
@@ -127,3 +133,44 @@ def test_bad_values_are_refused_before_the_database(
     assert result.exit_code == 2
     assert complaint in result.output
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.server
+def test_a_quota_set_while_the_server_runs_holds_for_its_next_request(
+    server: ServerProcess,
+) -> None:
+    """The operator's command and a real server process share only the database."""
+    env = {**os.environ, "FILEDOCK_DATA_DIR": str(server.data_dir)}
+
+    def tenants(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "filedock", "tenants", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    tenants("set-quota", "default", "--max-bytes", "1M")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        over = http.post("/api/v1/uploads", json={"filename": "a", "size": 2 * MiB})
+        assert over.status_code == 413 and over.json()["details"]["limit"] == MiB
+        deferred = http.post(
+            "/files/", headers={"Tus-Resumable": "1.0.0", "Upload-Defer-Length": "1"}
+        )
+        assert deferred.status_code == 201
+        patch = {
+            "Tus-Resumable": "1.0.0",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+        }
+        refused = http.patch(deferred.headers["Location"], headers=patch, content=bytes(2 * MiB))
+        assert refused.status_code == 413  # answered over the socket, not a reset connection
+
+        tenants("set-quota", "default", "--max-bytes", "none")
+        fits = http.post("/api/v1/uploads", json={"filename": "a", "size": 2 * MiB})
+        assert fits.status_code == 201
+    usage = json.loads(tenants("usage", "default", "--json"))
+    assert (usage["uploads"], usage["staged_bytes"]) == (2, 2 * MiB)
