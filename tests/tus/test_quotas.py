@@ -67,3 +67,17 @@ async def test_tus_creation_checks_the_quota_and_the_declared_type(
     assert png.status_code == 201
     usage = (await client.get("/api/v1/usage")).json()
     assert (usage["uploads"], usage["staged_bytes"]) == (1, 10)
+
+
+async def test_concatenating_partials_does_not_count_their_bytes_twice(
+    app: FastAPI, client: httpx.AsyncClient, tus: Tus
+) -> None:
+    """Parallel pieces near the quota: the final upload takes over what they hold."""
+    pieces = [os.urandom(40 * KiB), os.urandom(40 * KiB)]
+    paths = [await tus.upload(piece, upload_concat="partial") for piece in pieces]
+    await set_limits(app, max_bytes=100 * KiB, max_files=2)
+    answer = await tus.create(upload_concat="final;" + " ".join(paths))
+    assert answer.status_code == 201, answer.text
+    assert (await client.get(answer.headers["Location"])).content == b"".join(pieces)
+    usage = (await client.get("/api/v1/usage")).json()
+    assert (usage["files"], usage["file_bytes"], usage["uploads"]) == (1, 80 * KiB, 0)

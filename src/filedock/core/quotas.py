@@ -231,13 +231,19 @@ class QuotaService:
     async def report(self, tenant: str) -> tuple[Usage, Limits]:
         return await self.ledger.usage(tenant), await self.ledger.limits(tenant)
 
-    async def admit(self, tenant: str, size: int | None, content_type: str | None) -> None:
-        """At creation: 415 for a declared type outside the allowed ones, 413 over a quota."""
+    async def admit(
+        self, tenant: str, size: int | None, content_type: str | None, takes_over: int = 0
+    ) -> None:
+        """At creation: 415 for a declared type outside the allowed ones, 413 over a quota.
+
+        `takes_over` bytes are already counted: staged uploads this one is made of (tus
+        concatenation), freed once it completes; they are its file slot too.
+        """
         limits = await self.ledger.limits(tenant)
         if content_type is not None and not type_allowed(content_type, limits.allowed_types):
             raise _type_refused(content_type, limits)
         usage = await self.ledger.usage(tenant) if limits.counts else None
-        refusal = admission(limits, usage, size)
+        refusal = admission(limits, usage, size, counted=takes_over, new=not takes_over)
         if refusal is not None:
             raise refusal.error()
 

@@ -90,7 +90,10 @@ class UploadService:
         sha256: str | None = None,
         md5: str | None = None,
         protocol: str = "native",
+        takes_over: int = 0,
     ) -> Upload:
+        """A new upload; `takes_over` is what staged uploads it is made of hold (concatenation),
+        which the quota must not count twice."""
         who.require(WRITE)
         if size is not None and size > self.policy.max_file_size:
             raise FiledockError(
@@ -99,7 +102,7 @@ class UploadService:
                 f"{self.policy.max_file_size}.",
                 max_size=self.policy.max_file_size,
             )
-        await self.quotas.admit(who.tenant, size, content_type)
+        await self.quotas.admit(who.tenant, size, content_type, takes_over)
         now = datetime.now(UTC)
         upload_id = new_id()
         upload = Upload(
