@@ -1,9 +1,9 @@
 """Per-tenant quotas and content policy: the one place that says whether bytes may come in.
 
 A tenant's counted bytes are its files' sizes plus what its unfinished uploads hold or
-have reserved: an upload of declared size reserves all of it from creation (so parallel
-uploads cannot together overshoot), one of unknown length counts what it received, and
-a failed one what is still staged (a failed assembly keeps its parts; a refused one,
+have reserved: an upload of declared size reserves all of it from creation (so uploads
+that run for hours cannot together overshoot), one of unknown length counts what it
+received, and a failed one what is still staged (a failed assembly keeps its parts; a refused one,
 checksum or type, freed them). Unfinished uploads count as files too, since each is one
 on its way.
 
@@ -50,7 +50,7 @@ class Limits:
 
     @property
     def counts(self) -> bool:
-        """Whether checking needs the tenant's usage (reading it costs two queries)."""
+        """Whether checking needs the tenant's usage (reading it costs three queries)."""
         return self.max_bytes is not None or self.max_files is not None
 
     def changed(self, clear: bool = False, **changes: Any) -> Limits:
