@@ -7,6 +7,10 @@ import random
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+
+from filedock.core.quotas import Limits
+from filedock.db.tenants import TenantStore
 
 
 async def create(client: httpx.AsyncClient, data: bytes | None, **fields: Any) -> dict[str, Any]:
@@ -42,3 +46,8 @@ async def upload_file(client: httpx.AsyncClient, data: bytes, **fields: Any) -> 
     record = response.json()
     assert record["sha256"] == hashlib.sha256(data).hexdigest()
     return record
+
+
+async def set_limits(app: FastAPI, tenant: str = "default", **limits: Any) -> None:
+    """Give `tenant` these limits in the app's database, as `filedock tenants` would."""
+    await TenantStore(app.state.services.engine).set_limits(tenant, Limits(**limits))

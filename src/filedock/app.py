@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from filedock import __version__
-from filedock.api import files, keys, legacy, ops, shares, tus, uploads
+from filedock.api import files, keys, legacy, ops, shares, tus, uploads, usage
 from filedock.api.rendering import install_error_renderers, register_renderer
 from filedock.observability import RequestObserver
 from filedock.settings import Settings
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(files.router)
     app.include_router(keys.router)
     app.include_router(shares.router)
+    app.include_router(usage.router)
     app.include_router(ops.router)
     app.include_router(legacy.router)
     register_renderer(app, legacy.PREFIX, legacy.render)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from filedock import cli_tenants
 from filedock.cli_keys import keys_app, with_keys
 from filedock.settings import Settings
 
@@ -226,6 +227,7 @@ def main() -> None:
 
 app.add_typer(keys_app, name="keys")
 
+app.add_typer(cli_tenants.app, name="tenants")
 
 __all__ = ["Path", "app", "main"]
 

@@ -29,6 +29,7 @@ from filedock.core.files import FileService
 from filedock.core.keys import KeyService
 from filedock.core.models import JobState
 from filedock.core.policy import UploadPolicy
+from filedock.core.quotas import QuotaService
 from filedock.core.shares import ShareService
 from filedock.core.targets import UploadTargets
 from filedock.core.tokens import JwtConfig, JwtVerifier
@@ -38,6 +39,7 @@ from filedock.db.engine import create_engine
 from filedock.db.keys import KeyStore
 from filedock.db.repo import Repository
 from filedock.db.shares import ShareStore
+from filedock.db.tenants import TenantStore
 from filedock.jobs.base import JobRunner
 from filedock.jobs.celery import CeleryRunner, celery_app
 from filedock.jobs.inprocess import InProcessRunner
@@ -128,6 +130,7 @@ async def build_services(settings: Settings, *, migrate_db: bool = True) -> Serv
         bus,
         policy_for(settings, storage.backend),
         runner.submit,
+        QuotaService(TenantStore(engine)),
         single_process=not (settings.redis_url or settings.broker_url),
         copier=storage.copier,
     )

@@ -31,7 +31,13 @@ def base_url(request: Request) -> str:
     response_model=UploadOut,
     responses={
         200: {"model": UploadOut, "description": "Your unfinished upload to this path."},
-        **error_responses(Code.FILE_TOO_LARGE, Code.PATH_EXISTS, Code.PATH_INVALID),
+        **error_responses(
+            Code.FILE_TOO_LARGE,
+            Code.PATH_EXISTS,
+            Code.PATH_INVALID,
+            Code.QUOTA_EXCEEDED,
+            Code.TYPE_NOT_ALLOWED,
+        ),
     },
     summary="Create an upload (or resume yours to the same path)",
 )
@@ -104,6 +110,7 @@ async def upload_status(
         Code.BAD_DIGEST_HEADER,
         Code.STORAGE_FULL,
         Code.UPLOAD_BUSY,
+        Code.QUOTA_EXCEEDED,
     ),
     openapi_extra={
         "requestBody": {
@@ -146,6 +153,7 @@ async def put_chunk(
             Code.CHECKSUM_MISMATCH,
             Code.FILE_TOO_LARGE,
             Code.UPLOAD_BUSY,
+            Code.TYPE_NOT_ALLOWED,
         ),
     },
     summary="Assemble the upload into a file (idempotent)",

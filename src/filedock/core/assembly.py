@@ -7,6 +7,7 @@ keyed by the upload so a re-run never makes a second file.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -53,13 +54,15 @@ class Assembler:
             upload.storage_key, upload.parts, f"files/{upload.file_id}"
         )
         dest = composed.key
-        digests = await self._hash(upload, dest)
-        mismatch = _mismatch(upload, digests)
-        if mismatch:
+        refused = await self.uploads.quotas.check_content(upload, self._head(dest, upload.size))
+        digests = {} if refused else await self._hash(upload, dest)
+        refused = refused or _mismatch(upload, digests)
+        if refused:  # the bytes are not what was promised or allowed: free them
             await storage.delete(dest)
             await storage.abort(upload.storage_key)
             await self.uploads.ledger.forget_parts(upload.id)
-            raise FiledockError(Code.CHECKSUM_MISMATCH, mismatch)
+            self.uploads.frontiers.drop(upload.id)
+            raise refused
         now = datetime.now(UTC)
         record = FileRecord(
             id=upload.file_id,
@@ -105,6 +108,15 @@ class Assembler:
             ) from None
         return replaced
 
+    def _head(self, dest: str, total: int) -> Callable[[int], Awaitable[bytes]]:
+        """Reads the first bytes of the assembled file, when the content check asks."""
+
+        async def head(size: int) -> bytes:
+            end = min(size, total)
+            return b"".join([b async for b in self.uploads.storage.read(dest, 0, end)])
+
+        return head
+
     async def _hash(self, upload: Upload, dest: str) -> dict[str, str]:
         """Finish the whole-file hashes, reading only what the frontier did not cover."""
         names = self.uploads.whole_file_algorithms(upload)
@@ -133,8 +145,11 @@ class Assembler:
         await self.uploads.publish("upload.failed", upload, error=reason)
 
 
-def _mismatch(upload: Upload, digests: dict[str, Any]) -> str | None:
+def _mismatch(upload: Upload, digests: dict[str, Any]) -> FiledockError | None:
     for name, expected in (("sha256", upload.expected_sha256), ("md5", upload.expected_md5)):
         if expected and digests.get(name) != expected:
-            return f"The file's {name} is {digests.get(name)}, not the expected {expected}."
+            return FiledockError(
+                Code.CHECKSUM_MISMATCH,
+                f"The file's {name} is {digests.get(name)}, not the expected {expected}.",
+            )
     return None

@@ -42,7 +42,7 @@ async def concatenate(
             f"Together the uploads have {size} bytes; this server accepts {max_size}.",
             max_size=max_size,
         )
-    upload = await uploads.create(who, size=size, **create)
+    upload = await uploads.create(who, size=size, takes_over=size, **create)
     offset = 0
     for number, piece in enumerate(pieces):
         async with uploads.locks.exclusive(piece.id, streams.lock_wait):

@@ -69,6 +69,7 @@ class StreamUploads:
                             f"The upload already holds {upload.bytes_received} bytes, "
                             f"more than the length {size}.",
                         )
+                    await self.uploads.quotas.admit_size(upload, size)
                     await self.uploads.ledger.transition(upload.id, LIVE, upload.state, size=size)
                     upload.size = size
         if upload.size != size:

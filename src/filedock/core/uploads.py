@@ -22,6 +22,7 @@ from filedock.core.naming import safe_filename
 from filedock.core.paths import path_exists
 from filedock.core.policy import UploadPolicy, check_length
 from filedock.core.principal import READ, WRITE, Principal
+from filedock.core.quotas import QuotaService
 from filedock.errors import Code, FiledockError
 from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend, PartCopier
@@ -45,6 +46,7 @@ class UploadService:
         bus: EventBus,
         policy: UploadPolicy,
         submit: Callable[[Job], Any],
+        quotas: QuotaService,
         *,
         single_process: bool = True,
         copier: PartCopier | None = None,
@@ -56,6 +58,7 @@ class UploadService:
         self.bus = bus
         self.policy = policy
         self.submit = submit
+        self.quotas = quotas
         self.frontiers = FrontierTracker(enabled=single_process)
 
     # reading -------------------------------------------------------------------------
@@ -93,8 +96,12 @@ class UploadService:
         path: str | None = None,
         if_exists: str | None = None,
         echo: WireEcho | None = None,
+        takes_over: int = 0,
     ) -> Upload:
-        """A new upload of `who`; one aimed at a path comes through core.targets first."""
+        """A new upload of `who`; one aimed at a path comes through core.targets first.
+
+        `takes_over` is what the staged uploads it is made of hold (concatenation), which
+        the quota must not count twice."""
         who.require(WRITE)
         if size is not None and size > self.policy.max_file_size:
             raise FiledockError(
@@ -103,6 +110,7 @@ class UploadService:
                 f"{self.policy.max_file_size}.",
                 max_size=self.policy.max_file_size,
             )
+        await self.quotas.admit(who.tenant, size, content_type, takes_over)
         now = datetime.now(UTC)
         upload_id = new_id()
         upload = Upload(
@@ -158,6 +166,7 @@ class UploadService:
             upload = await self._receiving(upload_id, with_parts=False)
             if await self.ledger.forget_part(upload.id, index):
                 self.frontiers.drop(upload.id)  # re-sent bytes may differ from those hashed
+            body = await self.quotas.guard(upload, offset, body, content_length)
             part = await self._store_part(upload, index, offset, (length, exact), body, digests)
         await self.publish("upload.part", upload, number=part.number, size=part.size)
         return part
@@ -194,6 +203,7 @@ class UploadService:
             limit = (upload.size if upload.size is not None else self.policy.max_file_size) - end
             if content_length is not None:
                 check_length(content_length, limit, exact=False)
+            body = await self.quotas.guard(upload, end, body, content_length)
             number = max((p.number for p in upload.parts), default=-1) + 1
             part = await self._store_part(
                 upload, number, end, (limit, False), body, digests, keep_empty=False

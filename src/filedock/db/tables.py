@@ -100,6 +100,7 @@ files = Table(
     Column("updated_at", Timestamp, nullable=False),
     Index("ix_files_name_created", "name", "created_at"),
     Index("ix_files_tenant_created", "tenant", "created_at"),
+    Index("ix_files_tenant_size", "tenant", "size"),  # quota checks sum sizes from the index
     UniqueConstraint("tenant", "path_key", name="uq_files_tenant_path"),
 )
 
