@@ -1,0 +1,3 @@
+"""filedock: a self-hosted service for large, resumable, chunked file uploads."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""HTTP front-ends: thin translators between wire formats and the upload core."""

@@ -1,0 +1,1 @@
+"""Event buses: in-memory for one process, Redis for several."""

@@ -1,0 +1,188 @@
+"""The filedock command: serve, migrate, cleanup, and a client (upload, download)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from filedock.settings import Settings
+
+app = typer.Typer(help="filedock: resumable uploads of large files.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Overrides FILEDOCK_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides FILEDOCK_PORT")] = None,
+) -> None:
+    """Run the HTTP server (migrations are applied at start)."""
+    import uvicorn
+
+    from filedock.app import create_app
+    from filedock.observability import configure_logging
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,  # filedock logs one line per request itself, with the upload id
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs this process runs at once")] = 4,
+    metrics_port: Annotated[
+        int, typer.Option(help="Serve Prometheus metrics of the jobs on this port (0: off)")
+    ] = 0,
+) -> None:
+    """Run a Celery worker executing filedock's jobs (needs FILEDOCK_BROKER_URL)."""
+    from filedock.jobs.celery import run_worker
+    from filedock.observability import configure_logging
+    from filedock.wiring import build_services
+
+    settings = Settings()
+    if not settings.broker_url:
+        typer.echo("FILEDOCK_BROKER_URL is not set: jobs run inside `filedock serve`.", err=True)
+        raise typer.Exit(2)
+    configure_logging(settings.log_level, settings.log_json)
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
+    run_worker(settings, lambda: build_services(settings), concurrency)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    down: Annotated[bool, typer.Option(help="Downgrade to the revision instead")] = False,
+) -> None:
+    """Upgrade (or downgrade) the database schema."""
+    from filedock.db import migrate as migrations
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if down:
+        migrations.downgrade(settings.database_url, revision)
+    else:
+        migrations.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def cleanup() -> None:
+    """Expire uploads idle past their time-to-live and free their bytes, now."""
+    from filedock.wiring import build_services
+
+    async def run() -> int:
+        services = await build_services(Settings())
+        try:
+            return await services.uploads.expire_idle()
+        finally:
+            await services.close()
+
+    typer.echo(f"expired {asyncio.run(run())} upload(s)")
+
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+ServerOption = Annotated[
+    str, typer.Option(envvar="FILEDOCK_SERVER", help="The filedock server to talk to.")
+]
+
+
+@contextmanager
+def _reported_errors(server: str) -> Iterator[None]:
+    """Client failures end the command with a one-line message, not a traceback."""
+    import httpx
+    from rich.console import Console
+
+    from filedock.client import ClientError
+
+    try:
+        yield
+    except (ClientError, httpx.TransportError) as exc:
+        reason = f"cannot reach {server}: {exc}" if isinstance(exc, httpx.TransportError) else exc
+        Console(stderr=True).print(f"[red]error:[/red] {reason}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _metadata(value: str | None) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value) if value else {}
+    except ValueError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise typer.BadParameter("must be a JSON object")
+    return parsed
+
+
+@app.command()
+def upload(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    server: ServerOption = DEFAULT_SERVER,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, help="Bytes per chunk (the server may clamp it).")
+    ] = None,
+    parallel: Annotated[int, typer.Option(min=1, max=64, help="Chunks sent at once.")] = 4,
+    content_type: Annotated[
+        str | None, typer.Option(help="Default: guessed from the file name.")
+    ] = None,
+    metadata: Annotated[str | None, typer.Option(help="A JSON object kept with the file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Upload FILE in parallel chunks; run the same command again to resume after a stop."""
+    from filedock.client import Api, ResumeState, Uploader, UploadOptions, progress_bars
+
+    options = UploadOptions(chunk_size, parallel, content_type, _metadata(metadata))
+    with (
+        _reported_errors(server),
+        Api(server, connections=parallel) as api,
+        progress_bars() as bars,
+    ):
+        result = Uploader(api, ResumeState(), reporter=bars).upload(file, options)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), indent=2))
+        return
+    if result.resumed:
+        typer.echo(
+            f"resumed upload {result.upload_id}: sent {result.chunks_sent} of "
+            f"{result.chunk_count} chunks",
+            err=True,
+        )
+    typer.echo(result.file["id"])
+
+
+@app.command()
+def download(
+    file_id: Annotated[str, typer.Argument(help="The id printed by `filedock upload`.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File or folder; default: its name, here."),
+    ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+) -> None:
+    """Download a file, resuming a partial download, and check its sha256."""
+    from filedock.client import Api, download_file, progress_bars
+
+    with _reported_errors(server), Api(server) as api, progress_bars() as bars:
+        result = download_file(api, file_id, output, reporter=bars)
+    typer.echo(str(result.path))
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["Path", "app", "main"]

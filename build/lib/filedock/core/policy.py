@@ -1,0 +1,61 @@
+"""Size rules of uploads, derived once from settings and the storage backend's limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from filedock.core.models import Upload
+from filedock.errors import Code, FiledockError
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """Size rules, derived once from settings and the backend's limits."""
+
+    default_chunk_size: int
+    max_chunk_size: int
+    min_chunk_size: int
+    max_parts: int
+    max_file_size: int
+    ttl: timedelta
+    lock_timeout: float = 30.0
+
+    def chunk_size_for(self, requested: int | None, size: int | None) -> int:
+        chosen = min(
+            max(requested or self.default_chunk_size, self.min_chunk_size), self.max_chunk_size
+        )
+        if size is not None and -(-size // chosen) > self.max_parts:
+            chosen = -(-size // self.max_parts)  # grow chunks so the part count fits
+        return chosen
+
+    def chunk_bounds(self, upload: Upload, index: int) -> tuple[int, int, bool]:
+        """(offset, maximum length, whether the length must be exactly the maximum)."""
+        count = upload.chunk_count
+        limit = count if count is not None else self.max_parts
+        if index < 0 or index >= limit:
+            raise FiledockError(
+                Code.CHUNK_INDEX_OUT_OF_RANGE,
+                f"Chunk index {index} is outside 0..{limit - 1}.",
+                chunk_count=count,
+            )
+        offset = index * upload.chunk_size
+        if upload.size is None:
+            if offset >= self.max_file_size:
+                raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.max_file_size)
+            return offset, min(upload.chunk_size, self.max_file_size - offset), False
+        return offset, min(upload.chunk_size, upload.size - offset), True
+
+
+def check_length(actual: int, length: int, exact: bool) -> None:
+    if actual > length:
+        raise FiledockError(
+            Code.CHUNK_TOO_LARGE, f"The chunk has {actual} bytes; at most {length} fit here."
+        )
+    if exact and actual != length:
+        raise FiledockError(
+            Code.CHUNK_LENGTH_MISMATCH,
+            f"The chunk has {actual} bytes; this chunk must have exactly {length}.",
+            expected=length,
+            received=actual,
+        )

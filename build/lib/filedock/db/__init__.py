@@ -1,0 +1,1 @@
+"""Metadata in SQL: tables, engine, repository and Alembic migrations."""

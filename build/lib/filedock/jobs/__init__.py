@@ -1,0 +1,1 @@
+"""Background jobs: bodies defined once, run in process (default) or on Celery workers."""

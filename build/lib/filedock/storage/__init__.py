@@ -1,0 +1,1 @@
+"""Storage backends: they hold bytes only; upload state lives in SQL."""
