@@ -1,0 +1,190 @@
+"""The upload page in headless Chromium against a real server: files and folders arrive
+byte-exact, pause/resume, "keep both" at a conflict, and a reload in the middle of a
+large file resumes it sending only what the server is missing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.realserver import ServerProcess
+from tests.web.conftest import MiB, Visit, received_bytes, shoot, throttle
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+UPLOADER = "window.filedockUploader"
+ALL_DONE = f"() => {UPLOADER}.jobs.length === %d && {UPLOADER}.jobs.every(j => j.state === 'done')"
+MINUTES = 60_000
+
+# Files made inside the page (random bytes), dropped on the drop zone in one DataTransfer;
+# answers each file's SHA-256 as the browser computed it from the bytes it dropped.
+DROP_GENERATED = """async (sizes) => {
+  const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const dt = new DataTransfer();
+  const digests = {};
+  for (const [name, size] of sizes) {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+    digests[name] = hex(await crypto.subtle.digest("SHA-256", bytes));
+    dt.items.add(new File([bytes], name, { type: "application/octet-stream" }));
+  }
+  const zone = document.getElementById("dropzone");
+  zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  return digests;
+}"""
+
+
+def files_by_path(server: ServerProcess) -> dict[str, dict[str, object]]:
+    listing = httpx.get(f"{server.url}/api/v1/files", params={"limit": 1000}, timeout=10).json()
+    return {item["metadata"].get("path", "/" + item["name"]): item for item in listing["items"]}
+
+
+def download_sha256(server: ServerProcess, file_id: object) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    url = f"{server.url}/api/v1/files/{file_id}/content"
+    with httpx.stream("GET", url, timeout=60) as response:
+        assert response.status_code == 200
+        for block in response.iter_bytes(MiB):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def random_file(path: Path, size: int) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for start in range(0, size, 8 * MiB):
+            block = os.urandom(min(8 * MiB, size - start))
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def job(page: Page, path: str, field: str) -> object:
+    return page.evaluate(f"{UPLOADER}.jobs.find(j => j.path === {path!r})?.{field}")
+
+
+def test_three_files_dropped_together_arrive_byte_exact(
+    visit: Visit, web_server: ServerProcess
+) -> None:
+    page = visit.page()
+    page.goto("/")
+    throttle(page, 60 * MiB)  # so the screenshot catches the large one on its way
+    sizes = [["notes.txt", 10_000], ["photo.jpg", 3 * MiB + 17], ["big.bin", 200 * MiB]]
+    digests = page.evaluate(DROP_GENERATED, sizes)
+
+    page.wait_for_function(
+        f"() => {UPLOADER}.jobs.find(j => j.path === '/big.bin')?.sent > 50 * 1024 * 1024",
+        timeout=2 * MINUTES,
+    )
+    expect(page.get_by_label("Progress of /big.bin")).to_be_visible()
+    shoot(page, "upload-page.png")
+    page.wait_for_function(ALL_DONE % 3, timeout=5 * MINUTES)
+
+    stored = files_by_path(web_server)
+    assert sorted(stored) == ["/big.bin", "/notes.txt", "/photo.jpg"]
+    for name, size in sizes:
+        record = stored[f"/{name}"]
+        assert download_sha256(web_server, record["id"]) == (size, digests[name])
+        assert record["sha256"] == digests[name]
+    # The file browser shows them without a reload.
+    for name, _ in sizes:
+        expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+
+    page.goto("/admin")
+    expect(page.get_by_text("bytes received")).to_be_visible()
+    shoot(page, "admin.png")
+    assert visit.foreign() == []
+    assert visit.errors == []
+
+
+def test_folder_paths_pause_resume_and_keep_both(
+    visit: Visit, web_server: ServerProcess, tmp_path: Path
+) -> None:
+    album = tmp_path / "album"
+    clip_sha = random_file(album / "raw" / "clip.bin", 40 * MiB)
+    notes_sha = random_file(album / "readme.txt", 5000)
+    page = visit.page()
+    page.goto("/")
+    throttle(page, 8 * MiB)
+    page.set_input_files("#pick-folder", album)
+
+    page.wait_for_function(
+        f"() => {UPLOADER}.jobs.find(j => j.path === '/album/raw/clip.bin')?.confirmed >= 8 * 1024 * 1024",
+        timeout=MINUTES,
+    )
+    page.get_by_role("button", name="Pause /album/raw/clip.bin").click()
+    expect(page.get_by_role("button", name="Resume /album/raw/clip.bin")).to_be_visible()
+    upload_url = f"{web_server.url}/api/v1/uploads/{job(page, '/album/raw/clip.bin', 'uploadId')}"
+    paused_at = httpx.get(upload_url, timeout=10).json()["bytes_received"]
+    page.wait_for_timeout(1500)
+    assert httpx.get(upload_url, timeout=10).json()["bytes_received"] == paused_at < 40 * MiB
+
+    throttle(page, -1)
+    page.get_by_role("button", name="Resume /album/raw/clip.bin").click()
+    page.wait_for_function(ALL_DONE % 2, timeout=2 * MINUTES)
+    stored = files_by_path(web_server)
+    assert download_sha256(web_server, stored["/album/raw/clip.bin"]["id"]) == (40 * MiB, clip_sha)
+    assert download_sha256(web_server, stored["/album/readme.txt"]["id"]) == (5000, notes_sha)
+
+    # The browser shows the folder; inside it, the file and the subfolder.
+    page.get_by_role("button", name="Open folder album").click()
+    expect(page.get_by_role("cell", name="readme.txt", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Open folder raw")).to_be_visible()
+
+    # The same folder again: both paths are taken; "keep both" for all of them.
+    page.set_input_files("#pick-folder", album)
+    dialog = page.get_by_role("dialog", name="A file is already there")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Do the same for the other files").check()
+    dialog.get_by_role("button", name="Keep both").click()
+    page.wait_for_function(ALL_DONE % 4, timeout=2 * MINUTES)
+    stored = files_by_path(web_server)
+    assert sorted(stored) == [
+        "/album/raw/clip (1).bin",
+        "/album/raw/clip.bin",
+        "/album/readme (1).txt",
+        "/album/readme.txt",
+    ]
+    assert download_sha256(web_server, stored["/album/readme (1).txt"]["id"]) == (5000, notes_sha)
+    assert visit.foreign() == []
+    assert visit.errors == []
+
+
+def test_reload_mid_file_resumes_with_only_the_missing_chunks(
+    visit: Visit, web_server: ServerProcess, tmp_path: Path
+) -> None:
+    size = 200 * MiB
+    big = tmp_path / "big.bin"
+    sha = random_file(big, size)
+    page = visit.page()
+    page.goto("/")
+    throttle(page, 40 * MiB)
+    page.set_input_files("#pick-files", big)
+    page.wait_for_function(
+        f"() => {UPLOADER}.jobs[0]?.confirmed >= {size // 3}", timeout=2 * MINUTES
+    )
+
+    page.reload()
+    unfinished = page.locator("#unfinished")
+    expect(unfinished).to_contain_text("/big.bin")
+    expect(unfinished.get_by_role("button", name="Choose /big.bin again to continue")).to_be_visible()
+    page.set_input_files("#pick-files", big)
+    page.wait_for_function(f"() => {UPLOADER}.jobs[0]?.state === 'uploading'", timeout=MINUTES)
+    resumed_from = job(page, "/big.bin", "confirmed")
+    page.wait_for_function(ALL_DONE % 1, timeout=5 * MINUTES)
+
+    assert isinstance(resumed_from, int) and resumed_from >= size // 3
+    assert download_sha256(web_server, files_by_path(web_server)["/big.bin"]["id"]) == (size, sha)
+    total = received_bytes(web_server)
+    print(f"server received {total} bytes for a {size}-byte file across a reload")
+    assert size <= total < 2 * size
+    expect(unfinished).to_be_hidden()
