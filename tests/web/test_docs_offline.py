@@ -25,8 +25,12 @@ def test_docs_and_app_render_offline_and_stay_on_their_origin(visit: Visit) -> N
     page = visit.page()
 
     response = page.goto("/docs")
-    assert response is not None and "default-src 'self'" in response.headers["content-security-policy"]
-    expect(page.locator(".opblock-summary-path", has_text="/api/v1/uploads/{upload_id}/chunks/{index}")).to_be_visible()
+    assert (
+        response is not None and "default-src 'self'" in response.headers["content-security-policy"]
+    )
+    expect(
+        page.locator(".opblock-summary-path", has_text="/api/v1/uploads/{upload_id}/chunks/{index}")
+    ).to_be_visible()
 
     page.goto("/redoc")
     expect(page.get_by_role("heading", name="Create an upload").first).to_be_visible()

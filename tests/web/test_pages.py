@@ -24,7 +24,8 @@ async def test_each_page_is_html_under_an_origin_only_csp(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     policy = dict(
-        part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";")
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
     )
     assert policy["default-src"] == "'self'"
     assert policy["script-src"] == "'self'"
@@ -63,7 +64,9 @@ def test_no_shipped_file_loads_from_a_cdn() -> None:
     assert len(files) > 5
     for path in files:
         text = path.read_text()
-        assert "cdn.redoc.ly" not in text and "cdn.jsdelivr" not in text and "unpkg.com" not in text, path
+        assert (
+            "cdn.redoc.ly" not in text and "cdn.jsdelivr" not in text and "unpkg.com" not in text
+        ), path
 
 
 def test_vendored_bundles_carry_their_licences() -> None:

@@ -104,21 +104,19 @@ function rowFor(job) {
   const li = document.createElement("li");
   li.className = "job";
   const name = document.createElement("span");
-  name.className = "name";
-  name.textContent = job.path;
+  name.className = "name"; // filled by render(), with the labels that name the file
   const actions = document.createElement("span");
   actions.className = "actions";
-  const toggle = button("Pause", () => (job.state === "paused" || job.state === "failed" ? job.resume() : job.pause()));
-  const cancel = button("Cancel", () => job.cancel(), `Cancel ${job.path}`);
+  const toggle = button("Pause", () => (job.state in TOGGLE ? job.resume() : job.pause()));
+  const cancel = button("Cancel", () => job.cancel());
   actions.append(toggle, cancel);
   const progress = document.createElement("progress");
   progress.max = 1;
-  progress.setAttribute("aria-label", `Progress of ${job.path}`);
   const status = document.createElement("span");
   status.className = "status";
   li.append(name, actions, progress, status);
   $("jobs").append(li);
-  row = { li, progress, status, toggle, cancel };
+  row = { li, name, progress, status, toggle, cancel };
   rows.set(job.id, row);
   return row;
 }
@@ -142,6 +140,11 @@ function render() {
   for (const job of uploader.jobs) {
     const row = rowFor(job);
     row.li.dataset.state = job.state;
+    if (row.name.textContent !== job.path) {
+      row.name.textContent = job.path; // a new path after "keep both"
+      row.progress.setAttribute("aria-label", `Progress of ${job.path}`);
+      row.cancel.setAttribute("aria-label", `Cancel ${job.path}`);
+    }
     row.progress.value = job.size ? job.sent / job.size : job.state === "done" ? 1 : 0;
     row.status.textContent = describe(job);
     const label = TOGGLE[job.state] || "Pause";

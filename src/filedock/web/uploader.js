@@ -140,18 +140,12 @@ class Job {
 
   async create(ifExists) {
     const offers = await features();
-    const spec = {
-      filename: this.name,
-      size: this.size,
-      metadata: { path: this.path },
-    };
+    if (!offers.paths && !ifExists && (await this.clientSideConflict()) === "skip") return null;
+    const spec = { filename: this.name, size: this.size, metadata: { path: this.path } };
     if (this.file.type) spec.content_type = this.file.type;
     if (offers.paths) {
       spec.path = this.path;
       spec.if_exists = ifExists || "fail";
-    } else if (!ifExists) {
-      const choice = await this.clientSideConflict();
-      if (choice === "skip") return null;
     }
     try {
       return await api("POST", "/api/v1/uploads", { json: spec });
