@@ -93,20 +93,28 @@ def received_bytes(server: ServerProcess) -> int:
     return int(float(match.group(1)))
 
 
-def throttle(page: Page, bytes_per_second: int) -> None:
-    """Cap the page's upload speed (Chromium's network emulation) so a test can act
-    while a file is still on its way."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {
-            "offline": False,
-            "latency": 0,
-            "downloadThroughput": -1,
-            "uploadThroughput": bytes_per_second,
-        },
-    )
+class Network:
+    """Chromium's network emulation for one page: cap its upload speed (so a test can act
+    while a file is on its way) or take it offline. One CDP session does both, since each
+    call replaces the page's whole emulated condition."""
+
+    def __init__(self, page: Page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.upload_bps = -1
+
+    def emulate(self, *, offline: bool = False, upload_bps: int | None = None) -> None:
+        if upload_bps is not None:
+            self.upload_bps = upload_bps
+        self.cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": self.upload_bps,
+            },
+        )
 
 
 def shoot(page: Page, name: str) -> None:

@@ -11,7 +11,7 @@ from tests.web.conftest import Visit
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
-def test_docs_and_app_render_offline_and_stay_on_their_origin(visit: Visit) -> None:
+def test_docs_and_app_render_offline_stay_on_their_origin_and_fit_a_phone(visit: Visit) -> None:
     blocked: list[str] = []
 
     def outside_blocked(route: Route) -> None:
@@ -41,6 +41,20 @@ def test_docs_and_app_render_offline_and_stay_on_their_origin(visit: Visit) -> N
         assert "style-src 'self';" in response.headers["content-security-policy"] + ";"
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     page.wait_for_load_state("networkidle")
+
+    # Phone width: nothing wider than the screen; the main action works from the keyboard.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin", "/"):
+        page.goto(path)
+        assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    focused = []
+    while "Choose files" not in focused and len(focused) < 12:
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("() => document.activeElement.textContent"))
+    assert focused[-1] == "Choose files", focused
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.is_multiple()
 
     assert visit.foreign() == []
     assert blocked == []

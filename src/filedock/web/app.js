@@ -1,7 +1,7 @@
 // The upload page: drop or pick files and folders, watch each file and the total, pause,
 // resume or cancel them, answer path conflicts, and continue uploads left by a reload.
 
-import { formatBytes, formatDuration, setupLogin } from "./api.js";
+import { api, formatBytes, formatDuration, setupLogin } from "./api.js";
 import { FileBrowser } from "./browser.js";
 import { askChoice } from "./dialogs.js";
 import { Uploader, resumeStore } from "./uploader.js";
@@ -169,21 +169,37 @@ function renderUnfinished() {
   const key = saved.map(([fp]) => fp).join("|");
   if (list.dataset.key === key) return;
   list.dataset.key = key;
-  list.replaceChildren(
-    ...saved.map(([fp, entry]) => {
-      const li = document.createElement("li");
-      li.textContent = `${entry.path} (${formatBytes(entry.size)}) `;
-      li.append(
-        button("Choose it again", () => $("pick-files").click(), `Choose ${entry.path} again to continue`),
-        " ",
-        button("Forget", () => {
-          resumeStore.drop(fp);
-          render();
-        }, `Forget the unfinished upload of ${entry.path}`),
-      );
-      return li;
-    }),
+  list.replaceChildren(...saved.map(([fp, entry]) => unfinishedItem(fp, entry)));
+}
+
+/** One upload left by an earlier visit: what the server has of it, and what to do. */
+function unfinishedItem(fp, entry) {
+  const li = document.createElement("li");
+  const label = document.createElement("span");
+  label.textContent = `${entry.path} (${formatBytes(entry.size)})`;
+  const forget = () => {
+    resumeStore.drop(fp);
+    render();
+  };
+  li.append(
+    label,
+    " ",
+    button("Choose it again", () => $("pick-files").click(), `Choose ${entry.path} again to continue`),
+    " ",
+    button(
+      "Discard",
+      () => api("DELETE", `/api/v1/uploads/${entry.uploadId}`).catch(() => null).then(forget),
+      `Discard the unfinished upload of ${entry.path}`,
+    ),
   );
+  api("GET", `/api/v1/uploads/${entry.uploadId}`)
+    .then((upload) => {
+      if (upload.state !== "receiving") return forget();
+      const have = `${formatBytes(upload.bytes_received)} of ${formatBytes(entry.size)}`;
+      label.textContent = `${entry.path}: ${have} on the server`;
+    })
+    .catch((err) => (err.transient ? null : forget()));
+  return li;
 }
 
 uploader.addEventListener("change", render);
