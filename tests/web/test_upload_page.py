@@ -59,6 +59,13 @@ def download_sha256(server: ServerProcess, file_id: object) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def another_client_uploads(server: ServerProcess, name: str, body: bytes) -> None:
+    api = f"{server.url}/api/v1/uploads"
+    upload = httpx.post(api, json={"filename": name, "size": len(body)}, timeout=10).json()
+    assert httpx.put(f"{api}/{upload['id']}/chunks/0", content=body, timeout=10).is_success
+    assert httpx.post(f"{api}/{upload['id']}/complete", timeout=30).status_code == 201
+
+
 def random_file(path: Path, size: int) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -97,9 +104,25 @@ def test_three_files_dropped_together_arrive_byte_exact(
         record = stored[f"/{name}"]
         assert download_sha256(web_server, record["id"]) == (size, digests[name])
         assert record["sha256"] == digests[name]
-    # The file browser shows them without a reload.
+    # The file browser shows them without a reload...
     for name, _ in sizes:
         expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+    # ...and a file another client uploads, too.
+    another_client_uploads(web_server, "from-elsewhere.txt", b"hello from another client")
+    expect(page.get_by_role("cell", name="from-elsewhere.txt", exact=True)).to_be_visible(
+        timeout=15_000
+    )
+
+    # Rename through the dialog, then delete with confirmation.
+    page.get_by_role("button", name="Rename or move notes.txt").click()
+    page.get_by_label("New path").fill("/docs/notes-2.txt")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("button", name="Open folder docs")).to_be_visible()
+    assert "/docs/notes-2.txt" in files_by_path(web_server)
+    page.get_by_role("button", name="Delete photo.jpg").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("cell", name="photo.jpg", exact=True)).to_be_hidden()
+    assert "/photo.jpg" not in files_by_path(web_server)
     assert visit.foreign() == []
     assert visit.errors == []
 

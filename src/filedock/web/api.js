@@ -65,9 +65,11 @@ export function features() {
     .catch(() => ({ paths: {}, components: {} }))
     .then((doc) => {
       const paths = doc.paths || {};
-      const create = doc.components?.schemas?.CreateUpload?.properties || {};
+      const schemas = doc.components?.schemas || {};
+      const create = schemas.CreateUpload?.properties || {};
       return {
         paths: "path" in create,
+        movable: "path" in (schemas.UpdateFile?.properties || {}),
         ifExists: "if_exists" in create,
         shares: "/api/v1/files/{file_id}/shares" in paths,
         events: "/api/v1/events" in paths,

@@ -171,7 +171,7 @@ export class FileBrowser {
     const target = input.value.trim().startsWith("/") ? input.value.trim() : `/${input.value.trim()}`;
     const name = target.slice(target.lastIndexOf("/") + 1);
     if (!name) return this.announce("A path must end with a file name.");
-    const change = this.offers.paths
+    const change = this.offers.movable
       ? { path: target }
       : { name, metadata: { ...file.metadata, path: target } };
     await this.act(api("PATCH", `/api/v1/files/${file.id}`, { json: change }), `Moved to ${target}.`);

@@ -273,6 +273,7 @@ class Job {
     }
     if (err instanceof ApiError && ["upload_not_found", "upload_expired"].includes(err.code)) {
       resumeStore.drop(this.fp);
+      this.uploadId = undefined; // "Retry" starts a new upload
     }
     this.abortInflight();
     this.set("failed", err.message || String(err));
