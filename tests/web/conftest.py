@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.databases import in_ci
 from tests.realserver import ServerProcess
@@ -28,6 +28,8 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 MiB = 1024 * 1024
+# Two cores shared with other work: Swagger UI alone can take seconds to render.
+expect.set_options(timeout=30_000)
 # Set to a folder (docs/img) to refresh the README's screenshots while the tests run.
 SCREENSHOTS = os.environ.get("FILEDOCK_SCREENSHOTS")
 

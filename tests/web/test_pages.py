@@ -4,6 +4,8 @@ and ship in the wheel."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -81,3 +83,17 @@ def test_every_web_file_is_package_data() -> None:
     needed = {p for p in WEB_DIR.rglob("*") if p.is_file() and p.suffix != ".md"}
     assert len(needed) > 10
     assert needed - matched == set()
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_every_module_of_the_app_parses() -> None:
+    modules = sorted(WEB_DIR.glob("*.js"))
+    assert len(modules) > 5
+    for module in modules:
+        check = subprocess.run(
+            ["node", "--input-type=module", "--check"],
+            input=module.read_bytes(),
+            capture_output=True,
+            check=False,
+        )
+        assert check.returncode == 0, (module.name, check.stderr.decode())

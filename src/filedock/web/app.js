@@ -4,7 +4,8 @@
 import { api, formatBytes, formatDuration, setupLogin } from "./api.js";
 import { FileBrowser } from "./browser.js";
 import { askChoice } from "./dialogs.js";
-import { Uploader, resumeStore } from "./uploader.js";
+import { resumeStore } from "./resume.js";
+import { Uploader } from "./uploader.js";
 
 const $ = (id) => document.getElementById(id);
 const TICK_S = 0.5;

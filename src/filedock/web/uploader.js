@@ -1,40 +1,12 @@
 // The upload engine over the native chunk API: several files at once, their chunks in
 // parallel with a bounded number of requests in flight, pause/resume/cancel, retry with
-// backoff when the network drops, and resume after a reload (the server's upload id is
-// kept in localStorage under a fingerprint of the file; the server says which chunks
-// it is missing, so only those are sent again).
+// backoff when the network drops, and resume after a reload (resume.js keeps the
+// server's upload id; the server says which chunks it is missing, only those are sent).
 
 import { ApiError, api, auth, features, pathOf } from "./api.js";
+import { fingerprint, resumeStore, savedPath } from "./resume.js";
 
-const STORE = "filedock.uploads";
 const MAX_BACKOFF_S = 30;
-
-/** Unfinished uploads of this browser: fingerprint -> {uploadId, path, size, ...}. */
-export const resumeStore = {
-  all() {
-    try {
-      return JSON.parse(localStorage.getItem(STORE)) || {};
-    } catch {
-      return {};
-    }
-  },
-  get(fp) {
-    return this.all()[fp];
-  },
-  put(fp, entry) {
-    localStorage.setItem(STORE, JSON.stringify({ ...this.all(), [fp]: entry }));
-  },
-  drop(fp) {
-    const all = this.all();
-    delete all[fp];
-    localStorage.setItem(STORE, JSON.stringify(all));
-  },
-};
-
-/** The same file chosen again after a reload gives the same fingerprint. */
-export function fingerprint(file, path) {
-  return ["v1", path, file.size, file.lastModified].join(":");
-}
 
 /** Pick a free "name (n).ext" beside the taken paths (client-side "keep both"). */
 function freePath(path, taken) {
@@ -47,20 +19,6 @@ function freePath(path, taken) {
     const candidate = `${dir}${stem} (${n})${ext}`;
     if (!taken.has(candidate)) return candidate;
   }
-}
-
-/** A file picked again without its folder (a plain file picker) still finds the upload
- * that was started for it from a dropped folder. */
-function savedPath(file, path) {
-  const absolute = path.startsWith("/") ? path : `/${path}`;
-  if (resumeStore.get(fingerprint(file, absolute))) return absolute;
-  const same = Object.values(resumeStore.all()).find(
-    (saved) =>
-      saved.size === file.size &&
-      saved.lastModified === file.lastModified &&
-      saved.path.endsWith(`/${file.name}`),
-  );
-  return same ? same.path : absolute;
 }
 
 const ACTIVE = new Set(["starting", "uploading", "retrying", "completing"]);
