@@ -18,7 +18,7 @@ from tests.web.conftest import MiB, Network, Visit, received_bytes, shoot
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 UPLOADER = "window.filedockUploader"
-ALL_DONE = f"() => {UPLOADER}.jobs.length === %d && {UPLOADER}.jobs.every(j => j.state === 'done')"
+ALL_DONE = f"() => {UPLOADER}.jobs.filter(j => j.state === 'done').length === %d"
 MINUTES = 60_000
 
 # Files made inside the page (random bytes), dropped on the drop zone in one DataTransfer;
@@ -147,6 +147,18 @@ def test_folder_paths_pause_resume_network_loss_and_keep_both(
     paused_at = httpx.get(upload_url, timeout=10).json()["bytes_received"]
     page.wait_for_timeout(1500)
     assert httpx.get(upload_url, timeout=10).json()["bytes_received"] == paused_at < 40 * MiB
+
+    # Another file, cancelled on its way: the server drops its upload.
+    random_file(tmp_path / "spare.bin", 20 * MiB)
+    page.set_input_files("#pick-files", tmp_path / "spare.bin")
+    spare = f"{UPLOADER}.jobs.find(j => j.path === '/spare.bin')"
+    page.wait_for_function(f"() => {spare}?.confirmed > 0", timeout=MINUTES)
+    spare_url = f"{web_server.url}/api/v1/uploads/{job(page, '/spare.bin', 'uploadId')}"
+    page.get_by_role("button", name="Cancel /spare.bin").click()
+    expect(page.locator(".job", has_text="/spare.bin")).to_contain_text("Cancelled")
+    expect(page.locator(".job", has_text="/album/raw/clip.bin")).to_contain_text("Paused")
+    gone = httpx.get(spare_url, timeout=10)
+    assert gone.status_code in (404, 410) or gone.json()["state"] == "aborted"
 
     page.get_by_role("button", name="Resume /album/raw/clip.bin").click()
     page.wait_for_function(f"() => {clip}?.state === 'uploading'", timeout=MINUTES)
