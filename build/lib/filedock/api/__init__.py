@@ -1,1 +1,0 @@
-"""HTTP front-ends: thin translators between wire formats and the upload core."""

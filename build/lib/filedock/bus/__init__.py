@@ -1,1 +1,0 @@
-"""Event buses: in-memory for one process, Redis for several."""

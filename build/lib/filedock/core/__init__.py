@@ -1,1 +1,0 @@
-"""The upload core: no web framework here, only domain rules over SQL and storage."""

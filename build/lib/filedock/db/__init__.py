@@ -1,1 +1,0 @@
-"""Metadata in SQL: tables, engine, repository and Alembic migrations."""

@@ -1,1 +1,0 @@
-"""Background jobs: bodies defined once, run in process (default) or on Celery workers."""

@@ -1,1 +1,0 @@
-"""Locks: in-memory for one process, Redis across replicas."""

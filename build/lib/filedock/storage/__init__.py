@@ -1,1 +1,0 @@
-"""Storage backends: they hold bytes only; upload state lives in SQL."""
