@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from filedock import __version__
 from filedock.api import files, keys, legacy, ops, shares, tus, uploads, usage
 from filedock.api.rendering import install_error_renderers, register_renderer
+from filedock.api.web import install as install_web
 from filedock.observability import RequestObserver
 from filedock.settings import Settings
 from filedock.wiring import Services, build_services
@@ -67,4 +68,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(legacy.router)
     register_renderer(app, legacy.PREFIX, legacy.render)
     tus.install(app, settings)
+    install_web(app)
     return app
