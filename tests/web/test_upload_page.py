@@ -44,7 +44,10 @@ DROP_GENERATED = """async (sizes) => {
 
 def files_by_path(server: ServerProcess) -> dict[str, dict[str, object]]:
     listing = httpx.get(f"{server.url}/api/v1/files", params={"limit": 1000}, timeout=10).json()
-    return {item["metadata"].get("path", "/" + item["name"]): item for item in listing["items"]}
+    return {
+        item["path"] or item["metadata"].get("path", "/" + item["name"]): item
+        for item in listing["items"]
+    }
 
 
 def download_sha256(server: ServerProcess, file_id: object) -> tuple[int, str]:
@@ -193,8 +196,12 @@ def test_folder_paths_pause_resume_network_loss_and_keep_both(
     ]
     assert download_sha256(web_server, stored["/album/readme (1).txt"]["id"]) == (5000, notes_sha)
     assert visit.foreign() == []
-    # The only errors: the browser's own notes of the requests that failed while offline.
-    assert [e for e in visit.errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    # The only errors: the browser's own notes of the requests that failed while offline,
+    # and of the two creations the server answered 409 path_exists (the dialog's cue).
+    conflicts = [e for e in visit.errors if "status of 409" in e]
+    assert len(conflicts) == 2
+    expected = ("ERR_INTERNET_DISCONNECTED", "status of 409")
+    assert [e for e in visit.errors if not any(x in e for x in expected)] == []
 
 
 def test_reload_mid_file_resumes_with_only_the_missing_chunks(
