@@ -5,6 +5,7 @@ reference). Small chunks (64 KiB) so the per-request cost, not the bytes, is mea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import statistics
@@ -23,6 +24,7 @@ NAME = "auth"
 CHUNK = 64 * KiB
 CHUNKS = 400
 ROUNDS = 3
+AUTH_CALLS = 2000
 SECRET = "bench-secret-bench-secret-bench-secret-0123"
 
 
@@ -74,6 +76,32 @@ def _latencies(url: str, headers: dict[str, str]) -> list[float]:
     return out
 
 
+def _in_process(work: Path) -> dict[str, float]:
+    """Microseconds per authentication, in the server's own code (no HTTP, no noise from
+    the rest of the request): the figure the latency rows cannot resolve on a busy box."""
+    from filedock.settings import Settings
+    from filedock.wiring import build_services
+
+    async def measure() -> dict[str, float]:
+        settings = Settings(_env_file=None, data_dir=work / "inproc", jwt_secret=SECRET)  # type: ignore[call-arg]
+        services = await build_services(settings)
+        try:
+            _, key = await services.keys.create(tenant="bench", user="bench", scopes="read")
+            token = _token()
+            out = {}
+            for name, credential in (("API key", key), ("JWT HS256", token)):
+                await services.auth.principal(credential)
+                start = time.perf_counter()
+                for _ in range(AUTH_CALLS):
+                    await services.auth.principal(credential)
+                out[name] = (time.perf_counter() - start) / AUTH_CALLS * 1e6
+            return out
+        finally:
+            await services.close()
+
+    return asyncio.run(measure())
+
+
 def run(work: Path) -> list[dict[str, Any]]:
     keyed_dir = work / "keyed"
     key = _key(keyed_dir)
@@ -106,5 +134,9 @@ def run(work: Path) -> list[dict[str, Any]]:
                 ratio=None if best == reference else round(best / reference, 3),
                 runs=[round(r, 3) for r in runs],
             )
+        )
+    for name, micros in _in_process(work).items():
+        rows.append(
+            row(NAME, f"authenticate one request in-process, {name}", round(micros, 1), "µs")
         )
     return rows

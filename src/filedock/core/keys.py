@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,10 +53,19 @@ class KeyLedger(Protocol):
 
 
 class KeyService:
-    """Creating, listing and revoking keys; `tenant=None` is the operator (CLI), any tenant."""
+    """Creating, listing and revoking keys; `tenant=None` is the operator (CLI), any tenant.
 
-    def __init__(self, ledger: KeyLedger) -> None:
+    A key that signed in is remembered for `remember` seconds, so a stream of chunk PUTs
+    costs one look-up per key per period, not one per request. The price is that a key
+    revoked on another process (the CLI, another replica) is refused within that period;
+    one revoked through this process is forgotten at once. Unknown keys are never
+    remembered, so a new key works on its first request.
+    """
+
+    def __init__(self, ledger: KeyLedger, remember: float = 2.0) -> None:
         self.ledger = ledger
+        self.remember = remember
+        self._known: dict[str, tuple[float, ApiKey]] = {}
 
     async def create(
         self,
@@ -89,7 +99,16 @@ class KeyService:
         return key, secret
 
     async def authenticate(self, secret: str) -> Principal | None:
-        key = await self.ledger.by_hash(hash_key(secret))
+        digest = hash_key(secret)
+        known = self._known.get(digest)
+        if known is not None and known[0] > time.monotonic():
+            key: ApiKey | None = known[1]
+        else:
+            key = await self.ledger.by_hash(digest)
+            if key is not None:
+                if len(self._known) > 10_000:  # bounded: forget everything rather than grow
+                    self._known.clear()
+                self._known[digest] = (time.monotonic() + self.remember, key)
         if key is None or not key.usable(datetime.now(UTC)):
             return None
         return key.principal()
@@ -103,6 +122,7 @@ class KeyService:
         if key is None or (tenant is not None and key.tenant != tenant):
             raise FiledockError(Code.KEY_NOT_FOUND, f"No API key has the id {key_id!r}.")
         await self.ledger.revoke(key_id)
+        self._known = {h: k for h, k in self._known.items() if k[1].id != key_id}
 
     async def any_usable(self) -> bool:
         return await self.ledger.any_usable(datetime.now(UTC))
