@@ -1,5 +1,6 @@
 """Picks a storage backend from FILEDOCK_STORAGE_URL; backends load lazily by scheme, so
-the one-box install needs neither the S3 nor the SFTP client library."""
+a server on local disk never imports the S3 or SFTP client library (both are runtime
+dependencies: every install serves every documented storage URL)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from urllib.parse import unquote, urlsplit
 from filedock.settings import Settings
 from filedock.storage.base import Backend
 
-_EXTRAS = {"s3": ("aiobotocore", "s3"), "sftp": ("asyncssh", "sftp")}
+_LIBRARIES = {"s3": "aiobotocore", "sftp": "asyncssh"}
+# What reinstalls the runtime dependencies from a checkout (`pip install filedock[...]`
+# would fetch an unrelated package of that name from the registry).
+REINSTALL_HINT = "from the filedock checkout run `make run`, or `pip install -c constraints.txt .`"
 
 
 def open_storage(settings: Settings) -> Backend:
@@ -35,12 +39,12 @@ def open_storage(settings: Settings) -> Backend:
 
 
 def _require(scheme: str) -> None:
-    """Fail at start-up with the command that fixes a missing client library."""
-    module, extra = _EXTRAS[scheme]
+    """Fail at start-up with the command that fixes a broken install."""
+    module = _LIBRARIES[scheme]
     try:
         __import__(module)
     except ImportError as exc:
         raise RuntimeError(
-            f"FILEDOCK_STORAGE_URL uses {scheme}://, which needs the {module} library: "
-            f"pip install 'filedock[{extra}]'"
+            f"FILEDOCK_STORAGE_URL uses {scheme}://, which needs the {module} library, "
+            f"missing from this install: {REINSTALL_HINT}"
         ) from exc
