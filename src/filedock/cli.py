@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,8 +13,37 @@ from typing import Annotated, Any
 import typer
 
 from filedock.settings import Settings
+from filedock.units import size_option
 
 app = typer.Typer(help="filedock: resumable uploads of large files.", no_args_is_help=True)
+
+
+def _settings(*, creates_data_dir: bool = False, **overrides: object) -> Settings:
+    """The settings, or exit 2 with one line per invalid one (no traceback).
+
+    Only `serve` creates the data folder: other commands refuse to run where it is
+    missing but needed, instead of leaving an empty ./data in whatever folder they ran."""
+    from filedock.settings import SettingsError, load, unknown_variables
+    from filedock.storage.registry import require_library
+
+    for warning in unknown_variables(os.environ):
+        typer.echo(f"warning: {warning}", err=True)
+    try:
+        settings = load(**{k: v for k, v in overrides.items() if v is not None})
+        require_library(settings.storage_url)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(2) from None
+    uses = settings.data_dir_uses()
+    if not creates_data_dir and uses and not settings.data_dir.is_dir():
+        typer.echo(
+            f"error: FILEDOCK_DATA_DIR={settings.data_dir}: expected an existing folder, "
+            f"for {' and '.join(uses)}; `filedock serve` creates it",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return settings
 
 
 @app.command()
@@ -25,11 +55,11 @@ def serve(
     import uvicorn
 
     from filedock.app import create_app
-    from filedock.observability import configure_logging
+    from filedock.observability import configure_logging, log_banner
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = _settings(creates_data_dir=True, host=host, port=port)
     configure_logging(settings.log_level, settings.log_json)
+    log_banner(settings, f"http://{settings.host}:{settings.port}")
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -52,7 +82,7 @@ def worker(
     from filedock.observability import configure_logging
     from filedock.wiring import build_services
 
-    settings = Settings()
+    settings = _settings()
     if not settings.broker_url:
         typer.echo("FILEDOCK_BROKER_URL is not set: jobs run inside `filedock serve`.", err=True)
         raise typer.Exit(2)
@@ -72,8 +102,7 @@ def migrate(
     """Upgrade (or downgrade) the database schema."""
     from filedock.db import migrate as migrations
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings()
     if down:
         migrations.downgrade(settings.database_url, revision)
     else:
@@ -86,8 +115,10 @@ def cleanup() -> None:
     """Expire uploads idle past their time-to-live and free their bytes, now."""
     from filedock.wiring import build_services
 
+    settings = _settings()
+
     async def run() -> int:
-        services = await build_services(Settings())
+        services = await build_services(settings)
         try:
             return await services.uploads.expire_idle()
         finally:
@@ -133,7 +164,10 @@ def upload(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     server: ServerOption = DEFAULT_SERVER,
     chunk_size: Annotated[
-        int | None, typer.Option(min=1, help="Bytes per chunk (the server may clamp it).")
+        int | None,
+        typer.Option(
+            parser=size_option, help="Per chunk: 8M, 8MiB or bytes (the server may clamp it)."
+        ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Chunks sent at once.")] = 4,
     content_type: Annotated[

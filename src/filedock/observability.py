@@ -25,6 +25,8 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 from filedock.core.events import Event, EventBus
+from filedock.settings import Settings
+from filedock.units import redact
 
 access_log = logging.getLogger("filedock.access")
 
@@ -188,6 +190,29 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def banner(settings: Settings, listening: str) -> dict[str, str]:
+    """What an operator needs to know at start: where it answers, and on what it runs.
+
+    Passwords in URLs are masked; the auth mode is the `auth` setting when there is one."""
+    return {
+        "url": listening,
+        "docs": f"{settings.public_url}/docs",
+        "data": str(settings.data_dir),
+        "database": redact(settings.database_url),
+        "storage": redact(settings.storage_url),
+        "jobs": redact(settings.broker_url) if settings.broker_url else "in-process",
+        "redis": redact(settings.redis_url) if settings.redis_url else "off (one process)",
+        "auth": str(getattr(settings, "auth", None) or "open"),
+    }
+
+
+def log_banner(settings: Settings, listening: str) -> None:
+    fields = banner(settings, listening)
+    width = max(map(len, fields))
+    lines = "".join(f"\n  {name:<{width}}  {value}" for name, value in fields.items())
+    logging.getLogger("filedock").info("filedock is starting:%s", lines, extra={"fields": fields})
 
 
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -91,7 +91,8 @@ def policy_for(settings: Settings, storage: Backend) -> UploadPolicy:
 
 
 async def build_services(settings: Settings, *, migrate_db: bool = True) -> Services:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.data_dir_uses():  # nothing kept there: leave no empty folder behind
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     configured = settings.secret_key.get_secret_value() if settings.secret_key else None
     secret = load_secret(configured, settings.data_dir)
     if migrate_db:

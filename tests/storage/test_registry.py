@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from filedock.settings import Settings
+from filedock.settings import Settings, SettingsError
 from filedock.storage.registry import open_storage
 
 
@@ -19,7 +19,7 @@ def test_a_missing_client_library_names_the_command_that_reinstalls_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, library, None)  # import now raises ImportError
     settings = Settings(_env_file=None, data_dir=tmp_path, storage_url=url)  # type: ignore[call-arg]
-    with pytest.raises(RuntimeError) as raised:
+    with pytest.raises(SettingsError) as raised:
         open_storage(settings)
     message = str(raised.value)
     assert library in message

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from filedock.settings import Settings
+from filedock.settings import Settings, SettingsError
 from filedock.storage.base import Backend
 
 _LIBRARIES = {"s3": "aiobotocore", "sftp": "asyncssh"}
@@ -23,12 +23,12 @@ def open_storage(settings: Settings) -> Backend:
 
         return LocalBackend(Path(unquote(url.netloc + url.path)), fsync=settings.fsync)
     if url.scheme == "s3":
-        _require(url.scheme)
+        require_library(settings.storage_url)
         from filedock.storage.s3 import open_s3
 
         return open_s3(settings.storage_url, settings)
     if url.scheme == "sftp":
-        _require(url.scheme)
+        require_library(settings.storage_url)
         from filedock.storage.sftp import open_sftp
 
         return open_sftp(settings.storage_url, settings)
@@ -38,13 +38,16 @@ def open_storage(settings: Settings) -> Backend:
     )
 
 
-def _require(scheme: str) -> None:
-    """Fail at start-up with the command that fixes a broken install."""
-    module = _LIBRARIES[scheme]
+def require_library(storage_url: str) -> None:
+    """Fail before start-up with the command that fixes a broken install."""
+    scheme = urlsplit(storage_url).scheme
+    module = _LIBRARIES.get(scheme)
+    if module is None:
+        return
     try:
         __import__(module)
-    except ImportError as exc:
-        raise RuntimeError(
+    except ImportError:
+        raise SettingsError(
             f"FILEDOCK_STORAGE_URL uses {scheme}://, which needs the {module} library, "
             f"missing from this install: {REINSTALL_HINT}"
-        ) from exc
+        ) from None
