@@ -8,10 +8,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from filedock import __version__
 from filedock.api import files, legacy, ops, tus, uploads
+from filedock.api.limits import bounded_headers
 from filedock.api.rendering import install_error_renderers, register_renderer
 from filedock.observability import RequestObserver
 from filedock.settings import Settings
@@ -55,7 +56,13 @@ def create_app(settings: Settings) -> FastAPI:
                 await cleanup
             await services.close()
 
-    app = FastAPI(title="filedock", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="filedock",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(bounded_headers)],  # every route: header count and size
+    )
     install_error_renderers(app)
     app.add_middleware(RequestObserver)
     app.include_router(uploads.router)

@@ -17,6 +17,7 @@ class Code(StrEnum):
     ROUTE_NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TOO_LARGE = "request_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
     UPLOAD_NOT_FOUND = "upload_not_found"
     FILE_NOT_FOUND = "file_not_found"
     ACCESS_DENIED = "access_denied"
@@ -64,6 +65,7 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.ROUTE_NOT_FOUND: ErrorSpec(404, "No such route."),
     Code.METHOD_NOT_ALLOWED: ErrorSpec(405, "The route does not accept this method."),
     Code.REQUEST_TOO_LARGE: ErrorSpec(413, "The request is too large."),
+    Code.HEADERS_TOO_LARGE: ErrorSpec(431, "The request headers are too large or too many."),
     Code.UPLOAD_NOT_FOUND: ErrorSpec(404, "No upload has this id."),
     Code.FILE_NOT_FOUND: ErrorSpec(404, "No file has this id."),
     Code.ACCESS_DENIED: ErrorSpec(403, "The credential does not grant access to this file."),

@@ -35,7 +35,7 @@ async def list_files(
     prefix: Annotated[str | None, Query(max_length=255, description="Name prefix")] = None,
     content_type: Annotated[str | None, Query(max_length=255)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the databases' integers are 64-bit
 ) -> FileList:
     records, total = await services.files.list(
         prefix=prefix, content_type=content_type, limit=limit, offset=offset

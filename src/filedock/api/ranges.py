@@ -11,6 +11,11 @@ from filedock.core.models import FileRecord
 from filedock.errors import Code, FiledockError
 
 _SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+_BEYOND_ANY_FILE = 10**19  # what a position of more digits stands for (int() would refuse)
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) < 19 else _BEYOND_ANY_FILE
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,13 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         raise FiledockError(Code.RANGE_NOT_SATISFIABLE, f"Malformed range {header!r}.", size=size)
     first, last = match.groups()
     if first == "":
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise _unsatisfiable(header, size)
         return ByteRange(max(0, size - suffix), size)
-    start = int(first)
-    end = size if last == "" else min(int(last) + 1, size)
-    if last != "" and int(last) < start:
+    start = _position(first)
+    end = size if last == "" else min(_position(last) + 1, size)
+    if last != "" and _position(last) < start:
         raise FiledockError(Code.RANGE_NOT_SATISFIABLE, f"Malformed range {header!r}.", size=size)
     if start >= size:
         raise _unsatisfiable(header, size)
