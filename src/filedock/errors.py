@@ -38,6 +38,8 @@ class Code(StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     BAD_DIGEST_HEADER = "bad_digest_header"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    PRECONDITION_FAILED = "precondition_failed"
+    CONTENT_RANGE_MISMATCH = "content_range_mismatch"
     STORAGE_FULL = "storage_full"
     STAGED_DATA_LOST = "staged_data_lost"
     ASSEMBLY_FAILED = "assembly_failed"
@@ -88,6 +90,10 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.CHECKSUM_MISMATCH: ErrorSpec(422, "The data does not match its checksum."),
     Code.BAD_DIGEST_HEADER: ErrorSpec(400, "A digest header is malformed."),
     Code.RANGE_NOT_SATISFIABLE: ErrorSpec(416, "The requested range is outside the file."),
+    Code.PRECONDITION_FAILED: ErrorSpec(412, "A precondition (If-Match...) does not hold."),
+    Code.CONTENT_RANGE_MISMATCH: ErrorSpec(
+        416, "The chunk's Content-Range does not match its place in the upload."
+    ),
     Code.STAGED_DATA_LOST: ErrorSpec(409, "The staged bytes of the upload are gone; resend it."),
     Code.ASSEMBLY_FAILED: ErrorSpec(502, "The storage failed while assembling; complete again."),
     Code.STORAGE_FULL: ErrorSpec(507, "The storage has no space left; retry later."),

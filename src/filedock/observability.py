@@ -62,6 +62,10 @@ class RequestInfo:
     upload_id: str | None = None
     recorded_part: bool = False
     error_code: str | None = None
+    # A response whose last body message never went out was cut short (the client went
+    # away mid-download): logged as interrupted, with how much it got, not as a plain 200.
+    body_ended: bool = True
+    bytes_sent: int = 0
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("filedock_request", default=None)
@@ -140,6 +144,10 @@ class RequestObserver:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                info.body_ended = False
+            elif message["type"] == "http.response.body":
+                info.bytes_sent += len(message.get("body", b""))
+                info.body_ended = not message.get("more_body", False)
             await send(message)
 
         try:
@@ -163,15 +171,18 @@ def _observe(scope: Scope, info: RequestInfo, status: int, seconds: float) -> No
         "upload_id": info.upload_id or params.get("upload_id"),
         "file_id": params.get("file_id"),
         "error": info.error_code,
+        "interrupted": None if info.body_ended else True,
+        "bytes_sent": None if info.body_ended else info.bytes_sent,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
-    extras = " ".join(f"{k}={fields[k]}" for k in ("upload_id", "file_id", "error") if k in fields)
+    names = ("upload_id", "file_id", "error", "bytes_sent")
+    extras = " ".join(f"{k}={fields[k]}" for k in names if k in fields)
     access_log.log(
         logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-        "%s %s %d %.1fms %s",
+        "%s %s %s %.1fms %s",
         scope["method"],
         scope["path"],
-        status,
+        status if info.body_ended else f"{status} interrupted",
         seconds * 1000,
         extras,
         extra={"fields": fields},

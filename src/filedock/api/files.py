@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from filedock.api.deps import ServicesDep
 from filedock.api.ranges import (
+    DownloadHeaders,
+    DownloadHeadersDep,
     content_disposition,
     etag_of,
     if_range_holds,
     last_modified,
-    none_match,
+    not_modified,
     parse_range,
 )
 from filedock.api.rendering import error_responses
@@ -94,12 +96,10 @@ async def download(
     request: Request,
     services: ServicesDep,
     file_id: FileId,
+    conditions: DownloadHeadersDep,
     disposition: Literal["attachment", "inline"] = "attachment",
     expires: Annotated[int | None, Query(description="Signed link: expiry, Unix time")] = None,
     signature: Annotated[str | None, Query(max_length=128, description="Signed link")] = None,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_range: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     record = await services.files.get(file_id)
     services.access.authorize_download(record, expires, signature)
@@ -117,9 +117,7 @@ async def download(
         record,
         request.method,
         disposition=disposition,
-        range_header=range_header,
-        if_range=if_range,
-        if_none_match=if_none_match,
+        conditions=conditions,
     )
 
 
@@ -129,9 +127,7 @@ def serve_file(
     method: str,
     *,
     disposition: str = "attachment",
-    range_header: str | None = None,
-    if_range: str | None = None,
-    if_none_match: str | None = None,
+    conditions: DownloadHeaders = DownloadHeaders(),
 ) -> Response:
     """The download response every front-end uses (native, signed URLs, tus GET)."""
     headers = {
@@ -140,10 +136,14 @@ def serve_file(
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, max-age=0, must-revalidate",
     }
-    if none_match(if_none_match, record):
+    if not_modified(conditions, record):
         return Response(status_code=304, headers=headers)
     headers["Content-Disposition"] = content_disposition(record.name, disposition)
-    wanted = parse_range(range_header, record.size) if if_range_holds(if_range, record) else None
+    wanted = (
+        parse_range(conditions.range, record.size)
+        if if_range_holds(conditions.if_range, record)
+        else None
+    )
     start, end, status = 0, record.size, 200
     if wanted is not None:
         start, end, status = wanted.start, wanted.end, 206

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from filedock.api.deps import ServicesDep
 from filedock.api.files import serve_file
+from filedock.api.ranges import DownloadHeadersDep
 from filedock.api.tus import headers
 from filedock.api.tus.headers import OFFSET_OCTET_STREAM, VERSION, http_date
 from filedock.api.tus.wire import InterruptibleBody
@@ -234,9 +235,7 @@ async def terminate(tus: TusDep, upload_id: UploadId) -> Response:
 async def download(
     tus: TusDep,
     upload_id: UploadId,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_range: OptionalHeader = None,
-    if_none_match: OptionalHeader = None,
+    conditions: DownloadHeadersDep,
 ) -> Response:
     upload = await tus.streams.settle(upload_id)
     if upload.state != UploadState.COMPLETED or upload.file_id is None:
@@ -248,9 +247,7 @@ async def download(
         tus.services.storage,
         record,
         "GET",
-        range_header=range_header,
-        if_range=if_range,
-        if_none_match=if_none_match,
+        conditions=conditions,
     )
 
 
