@@ -16,6 +16,7 @@ from filedock.api.limits import bounded_headers
 from filedock.api.rendering import install_error_renderers, register_renderer
 from filedock.observability import RequestObserver
 from filedock.settings import Settings
+from filedock.shutdown import Drain, Draining
 from filedock.wiring import Services, build_services
 
 log = logging.getLogger("filedock")
@@ -64,7 +65,9 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(bounded_headers)],  # every route: header count and size
     )
     install_error_renderers(app)
-    app.add_middleware(RequestObserver)
+    app.state.drain = Drain(settings.shutdown_timeout_seconds)  # started by shutdown.serve
+    app.add_middleware(Draining, drain=app.state.drain)
+    app.add_middleware(RequestObserver)  # added last: outermost, so it logs the 503s too
     app.include_router(uploads.router)
     app.include_router(files.router)
     app.include_router(ops.router)

@@ -51,23 +51,16 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Overrides FILEDOCK_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Overrides FILEDOCK_PORT")] = None,
 ) -> None:
-    """Run the HTTP server (migrations are applied at start)."""
-    import uvicorn
-
+    """Run the HTTP server (migrations are applied at start); SIGTERM drains it."""
+    from filedock import shutdown
     from filedock.app import create_app
     from filedock.observability import configure_logging, log_banner
 
     settings = _settings(creates_data_dir=True, host=host, port=port)
     configure_logging(settings.log_level, settings.log_json)
     log_banner(settings, f"http://{settings.host}:{settings.port}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # filedock logs one line per request itself, with the upload id
-        timeout_graceful_shutdown=10,
-    )
+    application = create_app(settings)
+    shutdown.serve(application, application.state.drain, settings.host, settings.port)
 
 
 @app.command()

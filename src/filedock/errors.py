@@ -46,6 +46,7 @@ class Code(StrEnum):
     STORAGE_UNAVAILABLE = "storage_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
     REDIS_UNAVAILABLE = "redis_unavailable"
+    SHUTTING_DOWN = "shutting_down"
     CLIENT_DISCONNECTED = "client_disconnected"
     INVALID_HEADER = "invalid_header"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -100,6 +101,9 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.STORAGE_UNAVAILABLE: ErrorSpec(503, "The storage cannot be reached."),
     Code.DATABASE_UNAVAILABLE: ErrorSpec(503, "The database cannot be reached; retry later."),
     Code.REDIS_UNAVAILABLE: ErrorSpec(503, "Redis (locks, events) cannot be reached; retry later."),
+    Code.SHUTTING_DOWN: ErrorSpec(
+        503, "The server is shutting down; retry after Retry-After (or on another replica)."
+    ),
     Code.CLIENT_DISCONNECTED: ErrorSpec(400, "The client went away before the body ended."),
     Code.INVALID_HEADER: ErrorSpec(400, "A request header is missing or malformed."),
     Code.UNSUPPORTED_MEDIA_TYPE: ErrorSpec(415, "The request body has the wrong Content-Type."),

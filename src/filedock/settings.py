@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     tus_cors_origins: Annotated[list[str], NoDecode] = ["*"]
     tus_max_size: Size | None = Field(None, gt=0)
 
+    # SIGTERM/SIGINT: how long requests in flight may finish before they are answered 503
+    shutdown_timeout_seconds: FloatSeconds = Field(10.0, ge=0)
+
     log_level: str = "INFO"
     log_json: bool = False
 
