@@ -16,7 +16,7 @@ import pytest
 
 from filedock.observability import banner
 from filedock.settings import Settings
-from tests.realserver import ServerProcess
+from tests.realserver import ServerProcess, free_port
 
 MiB = 1024 * 1024
 
@@ -170,3 +170,18 @@ def test_the_banner_masks_passwords(tmp_path: Path) -> None:
     assert shown["jobs"] == "amqp://guest:***@mq:5672//"
     assert shown["redis"] == "redis://:***@cache:6379/0"
     assert "secret" not in json.dumps(shown)
+
+
+def test_an_unreachable_storage_stops_serve_with_one_line(tmp_path: Path) -> None:
+    nobody = f"http://127.0.0.1:{free_port()}"
+    result = filedock(
+        tmp_path,
+        "serve",
+        FILEDOCK_STORAGE_URL=f"s3://some-bucket/x?endpoint={nobody}",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="y",
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot start: "), result.stderr
+    assert nobody in lines[0]

@@ -57,10 +57,40 @@ def serve(
     from filedock.observability import configure_logging, log_banner
 
     settings = _settings(creates_data_dir=True, host=host, port=port)
+    _reachable(settings)
     configure_logging(settings.log_level, settings.log_json)
     log_banner(settings, f"http://{settings.host}:{settings.port}")
     application = create_app(settings)
     shutdown.serve(application, application.state.drain, settings.host, settings.port)
+
+
+def _reachable(settings: Settings) -> None:
+    """Reach the storage and the database before serving: a wrong bucket, host or password
+    ends `serve` with one line (exit 2), not with the traceback of a failed start-up."""
+    from filedock.db.engine import create_engine
+    from filedock.errors import FiledockError
+    from filedock.storage.registry import open_storage
+
+    async def check() -> None:
+        if settings.data_dir_uses():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = open_storage(settings)
+        try:
+            await storage.check()
+        finally:
+            await storage.close()
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.connect():
+                pass
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except FiledockError as exc:
+        typer.echo(f"error: cannot start: {exc.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -148,4 +148,7 @@ def serve(app: Any, drain: Drain, host: str, port: int) -> None:
         # uvicorn's own deadline comes after ours: by then every request has its answer
         timeout_graceful_shutdown=int(drain.timeout) + 5,
     )
-    GracefulServer(config, drain).run()
+    server = GracefulServer(config, drain)
+    server.run()
+    if not server.started:  # start-up failed (and was logged): not a clean exit
+        raise SystemExit(3)
