@@ -91,6 +91,9 @@ def _reachable(settings: Settings) -> None:
     except FiledockError as exc:
         typer.echo(f"error: cannot start: {exc.message}", err=True)
         raise typer.Exit(2) from None
+    except ValueError as exc:  # a storage URL the backend cannot read (its own message)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
