@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from tests.realserver import ServerProcess
 
 pytestmark = pytest.mark.server
-EXAMPLES_PER_OPERATION = 20  # in each mode: valid input, then invalid input
+EXAMPLES_PER_OPERATION = 12  # in each mode: valid input, then invalid input
 
 
 @pytest.fixture(scope="module")

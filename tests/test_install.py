@@ -61,6 +61,7 @@ def runtime_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "pip",
             "install",
             "--quiet",
+            "--no-compile",  # a throw-away venv: no .pyc for every package
             "-c",
             str(source / "constraints.txt"),
             str(source),

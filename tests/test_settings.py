@@ -34,19 +34,39 @@ def filedock(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
+INVALID = [
+    ("FILEDOCK_STORAGE_URL", "bogus://x", "expected file:///PATH, s3://BUCKET/PREFIX"),
+    ("FILEDOCK_DATABASE_URL", "nosuchdb://x", "expected sqlite:///PATH, mysql://"),
+    ("FILEDOCK_PORT", "abc", "expected a valid integer"),
+    ("FILEDOCK_LOG_LEVEL", "verbose", "expected one of DEBUG, INFO, WARNING"),
+    ("FILEDOCK_MAX_CHUNK_SIZE", "64 parsecs", "expected a size such as 64M, 64MiB, 1G"),
+    ("FILEDOCK_UPLOAD_TTL_SECONDS", "forever", "expected a duration such as 30s, 15m"),
+    ("FILEDOCK_FSYNC", "perhaps", "expected a valid boolean"),
+    ("FILEDOCK_BROKER_URL", "http://me:hunter2@mq", "expected amqp://"),
+    ("FILEDOCK_SHUTDOWN_TIMEOUT_SECONDS", "-5s", "expected a duration"),
+]
+
+
+def test_every_invalid_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """All at once (one process): one line each, naming variable, value and expectation."""
+    result = filedock(tmp_path, "serve", **{name: value for name, value, _ in INVALID})
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == len(INVALID), result.stderr
+    for name, value, expected in INVALID:
+        shown = value.replace(":hunter2@", ":***@")  # passwords are never printed
+        line = next((x for x in lines if x.startswith(f"error: {name}={shown}: ")), None)
+        assert line is not None and expected in line, (name, result.stderr)
+    assert "hunter2" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
-        ("FILEDOCK_STORAGE_URL", "bogus://x", "expected file:///PATH, s3://BUCKET/PREFIX"),
-        ("FILEDOCK_DATABASE_URL", "nosuchdb://x", "expected sqlite:///PATH, mysql://"),
         ("FILEDOCK_DATABASE_URL", "sqlite:////no/such/folder/x.db", "/no/such/folder does not"),
-        ("FILEDOCK_PORT", "abc", "expected a valid integer"),
         ("FILEDOCK_PORT", "70000", "expected less than or equal to 65535"),
-        ("FILEDOCK_LOG_LEVEL", "verbose", "expected one of DEBUG, INFO, WARNING"),
-        ("FILEDOCK_MAX_CHUNK_SIZE", "64 parsecs", "expected a size such as 64M, 64MiB, 1G"),
-        ("FILEDOCK_UPLOAD_TTL_SECONDS", "forever", "expected a duration such as 30s, 15m"),
-        ("FILEDOCK_FSYNC", "perhaps", "expected a valid boolean"),
-        ("FILEDOCK_BROKER_URL", "http://me:hunter2@mq", "expected amqp://"),
     ],
 )
 def test_an_invalid_setting_is_one_line_and_exit_2(
@@ -56,10 +76,8 @@ def test_an_invalid_setting_is_one_line_and_exit_2(
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    shown = value.replace(":hunter2@", ":***@")  # passwords are never printed
-    assert lines[0].startswith(f"error: {variable}={shown}: "), lines[0]
+    assert lines[0].startswith(f"error: {variable}={value}: "), lines[0]
     assert expected in lines[0]
-    assert "hunter2" not in result.stderr
     assert not (tmp_path / "data").exists()
 
 
