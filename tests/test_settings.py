@@ -203,3 +203,11 @@ def test_an_unreachable_storage_stops_serve_with_one_line(tmp_path: Path) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot start: "), result.stderr
     assert nobody in lines[0]
+
+
+def test_a_misspelt_name_in_dot_env_is_named_too(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / ".env").write_text("FILEDOCK_MAX_CHUNK_SIZ=8M\n")
+    result = filedock(tmp_path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "did you mean FILEDOCK_MAX_CHUNK_SIZE?" in result.stderr

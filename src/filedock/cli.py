@@ -23,10 +23,13 @@ def _settings(*, creates_data_dir: bool = False, **overrides: object) -> Setting
 
     Only `serve` creates the data folder: other commands refuse to run where it is
     missing but needed, instead of leaving an empty ./data in whatever folder they ran."""
+    from dotenv import dotenv_values  # what pydantic-settings reads .env with
+
     from filedock.settings import SettingsError, load, unknown_variables
     from filedock.storage.registry import require_library
 
-    for warning in unknown_variables(os.environ):
+    dotenv = {k: v or "" for k, v in dotenv_values(".env").items()}
+    for warning in unknown_variables({**dotenv, **os.environ}):
         typer.echo(f"warning: {warning}", err=True)
     try:
         settings = load(**{k: v for k, v in overrides.items() if v is not None})
