@@ -42,12 +42,13 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "filedock", "serve"]
+
     def start(self, timeout: float = 30) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "filedock", "serve"], env=self.env, stdout=log, stderr=log
-            )
+            self.process = subprocess.Popen(self.command(), env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -31,6 +31,7 @@ def _tables(data: Path) -> set[str]:
 
 
 def test_migrate_up_and_down(env: Path) -> None:
+    env.mkdir()  # only `serve` creates the data folder
     runner = CliRunner()
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     assert {"uploads", "parts", "files", "jobs"} <= _tables(env)

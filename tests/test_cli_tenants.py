@@ -55,8 +55,9 @@ def _stage_upload(size: int) -> None:
 
 @pytest.mark.databases
 def test_set_quota_keeps_what_is_left_out_and_usage_counts_staged_bytes(
-    runner: CliRunner,
+    runner: CliRunner, tmp_path: Path
 ) -> None:
+    (tmp_path / "data").mkdir()  # only `serve` makes the data folder
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     limits = _json(
         runner,
@@ -120,7 +121,7 @@ def test_commands_never_create_a_data_folder(runner: CliRunner, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
-        (["--max-bytes", "12X"], "not a size"),
+        (["--max-bytes", "12X"], "expected a size"),
         (["--max-files", "many"], "not a whole number"),
         (["--allowed-types", "images"], "type/subtype"),
         ([], "at least one limit"),

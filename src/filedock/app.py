@@ -8,14 +8,16 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from filedock import __version__
 from filedock.api import files, keys, legacy, ops, shares, tus, uploads, usage
+from filedock.api.limits import bounded_headers
 from filedock.api.rendering import install_error_renderers, register_renderer
 from filedock.api.web import install as install_web
 from filedock.observability import RequestObserver
 from filedock.settings import Settings
+from filedock.shutdown import Drain, Draining
 from filedock.wiring import Services, build_services
 
 log = logging.getLogger("filedock")
@@ -56,9 +58,17 @@ def create_app(settings: Settings) -> FastAPI:
                 await cleanup
             await services.close()
 
-    app = FastAPI(title="filedock", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="filedock",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(bounded_headers)],  # every route: header count and size
+    )
     install_error_renderers(app)
-    app.add_middleware(RequestObserver)
+    app.state.drain = Drain(settings.shutdown_timeout_seconds)  # started by shutdown.serve
+    app.add_middleware(Draining, drain=app.state.drain)
+    app.add_middleware(RequestObserver)  # added last: outermost, so it logs the 503s too
     app.include_router(uploads.router)
     app.include_router(files.router)
     app.include_router(keys.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +15,40 @@ import typer
 from filedock import cli_tenants
 from filedock.cli_keys import keys_app, with_keys
 from filedock.settings import Settings
+from filedock.units import size_option
 
 app = typer.Typer(help="filedock: resumable uploads of large files.", no_args_is_help=True)
+
+
+def _settings(*, creates_data_dir: bool = False, **overrides: object) -> Settings:
+    """The settings, or exit 2 with one line per invalid one (no traceback).
+
+    Only `serve` creates the data folder: other commands refuse to run where it is
+    missing but needed, instead of leaving an empty ./data in whatever folder they ran."""
+    from dotenv import dotenv_values  # what pydantic-settings reads .env with
+
+    from filedock.settings import SettingsError, load, unknown_variables
+    from filedock.storage.registry import require_library
+
+    dotenv = {k: v or "" for k, v in dotenv_values(".env").items()}
+    for warning in unknown_variables({**dotenv, **os.environ}):
+        typer.echo(f"warning: {warning}", err=True)
+    try:
+        settings = load(**{k: v for k, v in overrides.items() if v is not None})
+        require_library(settings.storage_url)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(2) from None
+    uses = settings.data_dir_uses()
+    if not creates_data_dir and uses and not settings.data_dir.is_dir():
+        typer.echo(
+            f"error: FILEDOCK_DATA_DIR={settings.data_dir}: expected an existing folder, "
+            f"for {' and '.join(uses)}; `filedock serve` creates it",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return settings
 
 
 @app.command()
@@ -23,18 +56,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Overrides FILEDOCK_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="Overrides FILEDOCK_PORT")] = None,
 ) -> None:
-    """Run the HTTP server (migrations are applied at start)."""
-    import uvicorn
-
+    """Run the HTTP server (migrations are applied at start); SIGTERM drains it."""
+    from filedock import shutdown
     from filedock.app import create_app
     from filedock.core.authn import is_loopback
-    from filedock.observability import configure_logging
+    from filedock.observability import configure_logging, log_banner
     from filedock.wiring import authenticator
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-    configure_logging(settings.log_level, settings.log_json)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings(creates_data_dir=True, host=host, port=port)
+    _reachable(settings)
     refusal = None
     if settings.auth == "auto" and not is_loopback(settings.host):  # only then can it refuse
         refusal = with_keys(lambda keys: authenticator(settings, keys).refusal(), settings)
@@ -45,14 +75,42 @@ def serve(
         typer.echo(
             "warning: FILEDOCK_AUTH=none: anyone who reaches the port has every right", err=True
         )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # filedock logs one line per request itself, with the upload id
-        timeout_graceful_shutdown=10,
-    )
+    configure_logging(settings.log_level, settings.log_json)
+    log_banner(settings, f"http://{settings.host}:{settings.port}")
+    application = create_app(settings)
+    shutdown.serve(application, application.state.drain, settings.host, settings.port)
+
+
+def _reachable(settings: Settings) -> None:
+    """Reach the storage and the database before serving: a wrong bucket, host or password
+    ends `serve` with one line (exit 2), not with the traceback of a failed start-up."""
+    from filedock.db.engine import create_engine
+    from filedock.errors import FiledockError
+    from filedock.storage.registry import open_storage
+
+    async def check() -> None:
+        if settings.data_dir_uses():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = open_storage(settings).backend
+        try:
+            await storage.check()
+        finally:
+            await storage.close()
+        engine = create_engine(settings.database_url)
+        try:
+            async with engine.connect():
+                pass
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(check())
+    except FiledockError as exc:
+        typer.echo(f"error: cannot start: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:  # a storage URL the backend cannot read (its own message)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -67,7 +125,7 @@ def worker(
     from filedock.observability import configure_logging
     from filedock.wiring import build_services
 
-    settings = Settings()
+    settings = _settings()
     if not settings.broker_url:
         typer.echo("FILEDOCK_BROKER_URL is not set: jobs run inside `filedock serve`.", err=True)
         raise typer.Exit(2)
@@ -87,8 +145,7 @@ def migrate(
     """Upgrade (or downgrade) the database schema."""
     from filedock.db import migrate as migrations
 
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _settings()
     if down:
         migrations.downgrade(settings.database_url, revision)
     else:
@@ -101,8 +158,10 @@ def cleanup() -> None:
     """Expire uploads idle past their time-to-live and free their bytes, now."""
     from filedock.wiring import build_services
 
+    settings = _settings()
+
     async def run() -> int:
-        services = await build_services(Settings())
+        services = await build_services(settings)
         try:
             return await services.uploads.expire_idle()
         finally:
@@ -156,7 +215,10 @@ def upload(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     server: ServerOption = DEFAULT_SERVER,
     chunk_size: Annotated[
-        int | None, typer.Option(min=1, help="Bytes per chunk (the server may clamp it).")
+        int | None,
+        typer.Option(
+            parser=size_option, help="Per chunk: 8M, 8MiB or bytes (the server may clamp it)."
+        ),
     ] = None,
     parallel: Annotated[int, typer.Option(min=1, max=64, help="Chunks sent at once.")] = 4,
     content_type: Annotated[

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
@@ -21,18 +20,21 @@ from rich.table import Table
 from filedock.core.keys import ApiKey, KeyService
 from filedock.errors import FiledockError
 from filedock.settings import Settings
+from filedock.units import parse_duration
 
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 T = TypeVar("T")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def parse_expiry(text: str) -> timedelta:
-    """`90d`, `12h`, `30m`, `3600s` or plain seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
-    if not match or int(match.group(1)) == 0:
-        raise typer.BadParameter(f"{text!r} is not a duration such as 90d, 12h, 30m or 3600")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2) or "s"])
+    """`90d`, `12h`, `30m`, `2w` or plain seconds (filedock.units)."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r}: {exc}") from None
+    if not isinstance(seconds, int | float) or seconds <= 0:
+        raise typer.BadParameter(f"{text!r}: a key must live longer than nothing")
+    return timedelta(seconds=seconds)
 
 
 def with_keys(action: Callable[[KeyService], Awaitable[T]], settings: Settings | None = None) -> T:

@@ -17,6 +17,7 @@ class Code(StrEnum):
     ROUTE_NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TOO_LARGE = "request_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
     UPLOAD_NOT_FOUND = "upload_not_found"
     FILE_NOT_FOUND = "file_not_found"
     ACCESS_DENIED = "access_denied"
@@ -47,12 +48,15 @@ class Code(StrEnum):
     CHECKSUM_MISMATCH = "checksum_mismatch"
     BAD_DIGEST_HEADER = "bad_digest_header"
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
+    PRECONDITION_FAILED = "precondition_failed"
+    CONTENT_RANGE_MISMATCH = "content_range_mismatch"
     STORAGE_FULL = "storage_full"
     STAGED_DATA_LOST = "staged_data_lost"
     ASSEMBLY_FAILED = "assembly_failed"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
     REDIS_UNAVAILABLE = "redis_unavailable"
+    SHUTTING_DOWN = "shutting_down"
     CLIENT_DISCONNECTED = "client_disconnected"
     INVALID_HEADER = "invalid_header"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -74,6 +78,7 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.ROUTE_NOT_FOUND: ErrorSpec(404, "No such route."),
     Code.METHOD_NOT_ALLOWED: ErrorSpec(405, "The route does not accept this method."),
     Code.REQUEST_TOO_LARGE: ErrorSpec(413, "The request is too large."),
+    Code.HEADERS_TOO_LARGE: ErrorSpec(431, "The request headers are too large or too many."),
     Code.UPLOAD_NOT_FOUND: ErrorSpec(404, "No upload has this id."),
     Code.FILE_NOT_FOUND: ErrorSpec(404, "No file has this id."),
     Code.ACCESS_DENIED: ErrorSpec(403, "The credential does not grant access to this file."),
@@ -108,12 +113,19 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.CHECKSUM_MISMATCH: ErrorSpec(422, "The data does not match its checksum."),
     Code.BAD_DIGEST_HEADER: ErrorSpec(400, "A digest header is malformed."),
     Code.RANGE_NOT_SATISFIABLE: ErrorSpec(416, "The requested range is outside the file."),
+    Code.PRECONDITION_FAILED: ErrorSpec(412, "A precondition (If-Match...) does not hold."),
+    Code.CONTENT_RANGE_MISMATCH: ErrorSpec(
+        416, "The chunk's Content-Range does not match its place in the upload."
+    ),
     Code.STAGED_DATA_LOST: ErrorSpec(409, "The staged bytes of the upload are gone; resend it."),
     Code.ASSEMBLY_FAILED: ErrorSpec(502, "The storage failed while assembling; complete again."),
     Code.STORAGE_FULL: ErrorSpec(507, "The storage has no space left; retry later."),
     Code.STORAGE_UNAVAILABLE: ErrorSpec(503, "The storage cannot be reached."),
     Code.DATABASE_UNAVAILABLE: ErrorSpec(503, "The database cannot be reached; retry later."),
     Code.REDIS_UNAVAILABLE: ErrorSpec(503, "Redis (locks, events) cannot be reached; retry later."),
+    Code.SHUTTING_DOWN: ErrorSpec(
+        503, "The server is shutting down; retry after Retry-After (or on another replica)."
+    ),
     Code.CLIENT_DISCONNECTED: ErrorSpec(400, "The client went away before the body ended."),
     Code.INVALID_HEADER: ErrorSpec(400, "A request header is missing or malformed."),
     Code.UNSUPPORTED_MEDIA_TYPE: ErrorSpec(415, "The request body has the wrong Content-Type."),

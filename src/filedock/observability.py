@@ -25,6 +25,8 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 from filedock.core.events import Event, EventBus
+from filedock.settings import Settings
+from filedock.units import redact
 
 access_log = logging.getLogger("filedock.access")
 
@@ -60,6 +62,10 @@ class RequestInfo:
     upload_id: str | None = None
     recorded_part: bool = False
     error_code: str | None = None
+    # A response whose last body message never went out was cut short (the client went
+    # away mid-download): logged as interrupted, with how much it got, not as a plain 200.
+    body_ended: bool = True
+    bytes_sent: int = 0
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("filedock_request", default=None)
@@ -138,6 +144,10 @@ class RequestObserver:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                info.body_ended = False
+            elif message["type"] == "http.response.body":
+                info.bytes_sent += len(message.get("body", b""))
+                info.body_ended = not message.get("more_body", False)
             await send(message)
 
         try:
@@ -164,15 +174,18 @@ def _observe(scope: Scope, info: RequestInfo, status: int, seconds: float) -> No
         "upload_id": info.upload_id or params.get("upload_id"),
         "file_id": params.get("file_id"),
         "error": info.error_code,
+        "interrupted": None if info.body_ended else True,
+        "bytes_sent": None if info.body_ended else info.bytes_sent,
     }
     fields = {k: v for k, v in fields.items() if v is not None}
-    extras = " ".join(f"{k}={fields[k]}" for k in ("upload_id", "file_id", "error") if k in fields)
+    names = ("upload_id", "file_id", "error", "bytes_sent")
+    extras = " ".join(f"{k}={fields[k]}" for k in names if k in fields)
     access_log.log(
         logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-        "%s %s %d %.1fms %s",
+        "%s %s %s %.1fms %s",
         scope["method"],
         path,
-        status,
+        status if info.body_ended else f"{status} interrupted",
         seconds * 1000,
         extras,
         extra={"fields": fields},
@@ -193,6 +206,29 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def banner(settings: Settings, listening: str) -> dict[str, str]:
+    """What an operator needs to know at start: where it answers, and on what it runs.
+
+    Passwords in URLs are masked."""
+    return {
+        "url": listening,
+        "docs": f"{settings.public_url}/docs",
+        "data": str(settings.data_dir),
+        "database": redact(settings.database_url),
+        "storage": redact(settings.storage_url),
+        "jobs": redact(settings.broker_url) if settings.broker_url else "in-process",
+        "redis": redact(settings.redis_url) if settings.redis_url else "off (one process)",
+        "auth": _auth_mode(settings),
+    }
+
+
+def log_banner(settings: Settings, listening: str) -> None:
+    fields = banner(settings, listening)
+    width = max(map(len, fields))
+    lines = "".join(f"\n  {name:<{width}}  {value}" for name, value in fields.items())
+    logging.getLogger("filedock").info("filedock is starting:%s", lines, extra={"fields": fields})
+
+
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -202,3 +238,17 @@ def configure_logging(level: str, as_json: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def _auth_mode(settings: Settings) -> str:
+    jwt = (
+        " + JWT"
+        if settings.jwt_secret or settings.jwt_public_key_file or settings.jwt_jwks_url
+        else ""
+    )
+    meaning = {
+        "auto": "anonymous on loopback until a key exists",
+        "required": "a key or token on every request",
+        "none": "open to anyone who reaches the port",
+    }[settings.auth]
+    return f"{settings.auth}{jwt} ({meaning})"

@@ -16,6 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -103,7 +106,8 @@ def policy_for(settings: Settings, storage: Backend) -> UploadPolicy:
 
 
 async def build_services(settings: Settings, *, migrate_db: bool = True) -> Services:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.data_dir_uses():  # nothing kept there: leave no empty folder behind
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     configured = settings.secret_key.get_secret_value() if settings.secret_key else None
     secret = load_secret(configured, settings.data_dir)
     if migrate_db:
@@ -191,8 +195,15 @@ def _locks_and_events(
     Also what /readyz checks and what closing must close."""
     if not settings.redis_url:
         return MemoryLocks(), MeteredBus(MemoryBus()), {}, []
+    # A pooled connection that died while Redis was away fails on its next use: retry
+    # such failures on a fresh connection, so the first request after Redis is back does
+    # not get a 503 (the lock scripts are idempotent per token, so a re-run is harmless).
     redis = Redis.from_url(
-        settings.redis_url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=15
+        settings.redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+        health_check_interval=15,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1), 3, (RedisConnectionError,)),
     )
     locks = RedisLocks(redis, settings.lock_ttl_seconds, settings.redis_namespace)
     bus = RedisBus(redis, settings.redis_namespace)

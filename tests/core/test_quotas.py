@@ -101,7 +101,7 @@ def test_type_allowed(content_type: str, patterns: tuple[str, ...] | None, allow
         ("500GiB", 500 * GiB),
         ("500 gib", 500 * GiB),
         ("1.5T", 1536 * GiB),
-        ("2GB", 2 * 10**9),
+        ("2GB", 2 * 2**30),  # binary, as every filedock size
         ("10B", 10),
         ("none", None),
         ("", None),  # an empty value lifts the limit like `none`

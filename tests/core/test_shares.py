@@ -27,7 +27,7 @@ def test_accepted_lifetimes(value: int | str, expected: timedelta) -> None:
     assert lifetime(value) == expected
 
 
-@pytest.mark.parametrize("value", [0, -5, "0s", "366d", "53w", "1.5h", "1 day", "", "d", 10**30])
+@pytest.mark.parametrize("value", [0, -5, "0s", "366d", "53w", "1 day", "", "d", 10**30])
 def test_refused_lifetimes(value: int | str) -> None:
     with pytest.raises(FiledockError) as refused:
         lifetime(value)

@@ -48,10 +48,13 @@ class WorkerProcess:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "filedock", "worker", "--concurrency", "2"]
+
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "filedock", "worker", "--concurrency", "2"],
+                self.command(),
                 env=self.env,
                 stdout=log,
                 stderr=log,

@@ -107,12 +107,11 @@ async def test_redis_goes_away_and_comes_back(settings: Settings) -> None:
 
             await proxy.start()
 
-            async def healed() -> None:
-                answer = await client.put(chunk, content=data)
-                assert answer.status_code == 200, answer.text
-                assert (await client.get("/readyz")).status_code == 200
-
-            await eventually(healed)
+            # The first request after Redis is back succeeds: stale pooled connections
+            # are retried on a fresh one, not turned into a 503.
+            answer = await client.put(chunk, content=data)
+            assert answer.status_code == 200, answer.text
+            assert (await client.get("/readyz")).status_code == 200
             done = await client.post(f"/api/v1/uploads/{upload['id']}/complete")
             assert done.status_code == 201, done.text  # locks and events both work again
 
@@ -146,3 +145,24 @@ async def test_jobs_sent_while_the_broker_is_away_run_when_it_is_back(
                 await eventually(assembled, 60)
             finally:
                 worker.stop()
+
+
+async def test_the_first_request_after_a_quiet_redis_outage_succeeds(settings: Settings) -> None:
+    """No request noticed the outage, so every pooled connection is dead when the next
+    one comes: it must be retried on a fresh connection, not answered 503."""
+    async with proxied(require(REDIS_URL)) as proxy:
+        settings = settings.model_copy(
+            update={"redis_url": proxy.url_for(REDIS_URL), "redis_namespace": namespace()}
+        )
+        async with serving(settings) as client:
+            data = b"z" * 1000
+            upload = await create(client, data)
+            chunk = f"/api/v1/uploads/{upload['id']}/chunks/0"
+            assert (await client.put(chunk, content=data)).status_code == 200
+            await proxy.stop()
+            await asyncio.sleep(0.5)
+            await proxy.start()
+            answer = await client.put(chunk, content=data)
+            assert answer.status_code == 200, answer.text
+            done = await client.post(f"/api/v1/uploads/{upload['id']}/complete")
+            assert done.status_code == 201, done.text

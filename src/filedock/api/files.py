@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from filedock.api.auth import CredentialDep, PrincipalDep, principal_unless_signed
 from filedock.api.deps import ServicesDep
 from filedock.api.ranges import (
+    DownloadHeaders,
+    DownloadHeadersDep,
     content_disposition,
     etag_of,
     if_range_holds,
     last_modified,
-    none_match,
+    not_modified,
     parse_range,
 )
 from filedock.api.rendering import error_responses
@@ -46,7 +48,7 @@ async def list_files(
     delimiter: Annotated[Literal["/"] | None, Query()] = None,
     content_type: Annotated[str | None, Query(max_length=255)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # the databases' integers are 64-bit
 ) -> FileList:
     by_folder = prefix is not None and prefix.startswith("/")
     records, total, folders = await services.files.list(
@@ -154,12 +156,10 @@ async def download(
     who: Annotated[Principal | None, Depends(principal_unless_signed)],
     credential: CredentialDep,
     file_id: FileId,
+    conditions: DownloadHeadersDep,
     disposition: Literal["attachment", "inline"] = "attachment",
     expires: Annotated[int | None, Query(description="Signed link: expiry, Unix time")] = None,
     signature: Annotated[str | None, Query(max_length=128, description="Signed link")] = None,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_range: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     if who is None:  # a signed link is its own credential, whoever holds it
         record = await services.files.signed(file_id)
@@ -180,9 +180,7 @@ async def download(
         record,
         request.method,
         disposition=disposition,
-        range_header=range_header,
-        if_range=if_range,
-        if_none_match=if_none_match,
+        conditions=conditions,
     )
 
 
@@ -192,9 +190,7 @@ def serve_file(
     method: str,
     *,
     disposition: str = "attachment",
-    range_header: str | None = None,
-    if_range: str | None = None,
-    if_none_match: str | None = None,
+    conditions: DownloadHeaders = DownloadHeaders(),
 ) -> Response:
     """The download response every front-end uses (native, signed URLs, tus GET)."""
     headers = {
@@ -203,10 +199,14 @@ def serve_file(
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, max-age=0, must-revalidate",
     }
-    if none_match(if_none_match, record):
+    if not_modified(conditions, record):
         return Response(status_code=304, headers=headers)
     headers["Content-Disposition"] = content_disposition(record.name, disposition)
-    wanted = parse_range(range_header, record.size) if if_range_holds(if_range, record) else None
+    wanted = (
+        parse_range(conditions.range, record.size)
+        if if_range_holds(conditions.if_range, record)
+        else None
+    )
     start, end, status = 0, record.size, 200
     if wanted is not None:
         start, end, status = wanted.start, wanted.end, 206

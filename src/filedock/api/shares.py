@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from fastapi import APIRouter, Body, Header, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from filedock.api.auth import CredentialDep, PrincipalDep
 from filedock.api.deps import ServicesDep
 from filedock.api.files import FileId, serve_file
+from filedock.api.ranges import DownloadHeadersDep
 from filedock.api.rendering import error_responses
 from filedock.api.uploads import base_url
 from filedock.core.shares import Share
@@ -127,7 +128,7 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/s/{token}",
     responses=_DOWNLOAD_RESPONSES,
     operation_id="download_shared",
-    summary="Download through a share link, no key needed (Range, If-None-Match, If-Range)",
+    summary="Download through a share link, no key needed (Range and conditional headers)",
 )
 @router.head(
     "/s/{token}",
@@ -139,19 +140,10 @@ async def download_shared(
     request: Request,
     services: ServicesDep,
     token: Token,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_range: Annotated[str | None, Header()] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    conditions: DownloadHeadersDep,
 ) -> Response:
     share, record = await services.shares.open(token)
-    response = serve_file(
-        services.storage.backend,
-        record,
-        request.method,
-        range_header=range_header,
-        if_range=if_range,
-        if_none_match=if_none_match,
-    )
+    response = serve_file(services.storage.backend, record, request.method, conditions=conditions)
     if request.method == "GET" and response.status_code in (200, 206):
         await services.shares.count_download(share)  # before the first byte leaves
     return response

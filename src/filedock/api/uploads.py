@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from filedock.api.auth import PrincipalDep
 from filedock.api.deps import ServicesDep
+from filedock.api.ranges import parse_content_range
 from filedock.api.rendering import error_responses
 from filedock.api.schemas import ChunkReceipt, CompleteUpload, CreateUpload, FileOut, UploadOut
 from filedock.core.integrity import parse_digest_headers
@@ -132,10 +133,17 @@ async def put_chunk(
     content_md5: Annotated[str | None, Header()] = None,
     content_digest: Annotated[str | None, Header()] = None,
     repr_digest: Annotated[str | None, Header()] = None,
+    content_range: Annotated[str | None, Header()] = None,
 ) -> ChunkReceipt:
     digests = parse_digest_headers(content_md5, content_digest, repr_digest)
     part = await services.uploads.write_chunk(
-        who, upload_id, index, request.stream(), content_length=content_length, digests=digests
+        who,
+        upload_id,
+        index,
+        request.stream(),
+        content_length=content_length,
+        content_range=parse_content_range(content_range),
+        digests=digests,
     )
     return ChunkReceipt(upload_id=upload_id, index=part.number, offset=part.offset, size=part.size)
 

@@ -59,3 +59,28 @@ def check_length(actual: int, length: int, exact: bool) -> None:
             expected=length,
             received=actual,
         )
+
+
+def check_content_range(
+    declared: tuple[int, int, int | None], offset: int, bounds: tuple[int, bool], size: int | None
+) -> None:
+    """A chunk's Content-Range (start, end exclusive, total or None for `*`) must name
+    exactly where the chunk goes (416) and, when the upload's size is known, that size
+    (409): a client that disagrees with the server about the layout must not be stored."""
+    start, end, total = declared
+    length, exact = bounds
+    if start != offset or end - start > length or (exact and end - start != length):
+        expected = f"bytes {offset}-{offset + length - 1}" if exact else f"from byte {offset}"
+        raise FiledockError(
+            Code.CONTENT_RANGE_MISMATCH,
+            f"Content-Range says bytes {start}-{end - 1}; this chunk is {expected}.",
+            offset=offset,
+            length=length,
+        )
+    if total is not None and size is not None and total != size:
+        raise FiledockError(
+            Code.SIZE_MISMATCH,
+            f"Content-Range says the file has {total} bytes; the upload has {size}.",
+            expected=size,
+            received=total,
+        )

@@ -23,19 +23,18 @@ carry. A lock per tenant on every chunk would cost more than that margin is wort
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import puremagic
 
+from filedock import units
 from filedock.core.models import Upload
 from filedock.errors import Code, FiledockError
 
 SNIFF_BYTES = 64 * 1024  # enough for every signature puremagic knows at a fixed offset
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
 NONE_WORDS = frozenset({"none", "unlimited", ""})
 
 
@@ -175,21 +174,13 @@ def parse_types(text: str) -> tuple[str, ...] | None:
 
 
 def parse_size(text: str) -> int | None:
-    """Bytes from `500G`, `500GiB`, `20M`, `1.5T`, `1048576` (binary units; `GB` is 10⁹).
-
-    `none` lifts the limit (None).
-    """
+    """Bytes from `500G`, `500GiB`, `20M`, `1048576` (filedock.units: binary units);
+    `none` lifts the limit (None)."""
     if text.strip().lower() in NONE_WORDS:
         return None
-    match = _SIZE.match(text)
-    if not match:
-        raise ValueError(f"not a size: {text!r} (examples: 500G, 20MiB, 1048576, none)")
-    number, unit, suffix = match.group(1), match.group(2).lower(), (match.group(3) or "").lower()
-    base = 1000 ** list(_UNITS).index(unit) if suffix == "b" and unit else _UNITS[unit]
-    value = float(number) * base
-    if value != int(value):
-        raise ValueError(f"not a whole number of bytes: {text!r}")
-    return int(value)
+    size = units.parse_size(text)
+    assert isinstance(size, int)  # text in, bytes out
+    return size
 
 
 def format_size(value: int | None) -> str:

@@ -14,7 +14,6 @@ or tenant admin (exactly who may see its metadata).
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -26,26 +25,22 @@ from filedock.core.files import FileService
 from filedock.core.models import FileRecord
 from filedock.core.principal import READ, WRITE, Principal
 from filedock.errors import Code, FiledockError
+from filedock.units import parse_duration
 
 MAX_TTL = timedelta(days=365)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
 
 
 def lifetime(value: int | str) -> timedelta:
     """How long a link lives: seconds (`3600`, `"3600"`) or a number with a unit (`"90s"`,
     `"30m"`, `"12h"`, `"1d"`, `"2w"`), from 1 second to MAX_TTL; anything else is a 422."""
-    if isinstance(value, int):
-        seconds = value
-    else:
-        match = _DURATION.match(value)
-        if match is None:
-            raise FiledockError(
-                Code.INVALID_REQUEST,
-                f"{value!r} is not a duration: give seconds or a number with s, m, h, d or w.",
-            )
-        seconds = int(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
-    if not 1 <= seconds <= MAX_TTL.total_seconds():
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise FiledockError(
+            Code.INVALID_REQUEST,
+            f"{value!r} is not a duration: give seconds or a number with s, m, h, d or w.",
+        ) from None
+    if not isinstance(seconds, int | float) or not 1 <= seconds <= MAX_TTL.total_seconds():
         raise FiledockError(
             Code.INVALID_REQUEST, f"expires_in must be between 1 second and {MAX_TTL.days} days."
         )

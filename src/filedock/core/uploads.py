@@ -20,7 +20,7 @@ from filedock.core.ledger import Ledger, contiguous, missing_chunks
 from filedock.core.models import Job, JobState, Part, Upload, UploadState, WireEcho
 from filedock.core.naming import safe_filename
 from filedock.core.paths import path_exists
-from filedock.core.policy import UploadPolicy, check_length
+from filedock.core.policy import UploadPolicy, check_content_range, check_length
 from filedock.core.principal import READ, WRITE, Principal
 from filedock.core.quotas import QuotaService
 from filedock.errors import Code, FiledockError
@@ -149,6 +149,7 @@ class UploadService:
         body: AsyncIterator[bytes],
         *,
         content_length: int | None = None,
+        content_range: tuple[int, int, int | None] | None = None,
         digests: dict[str, bytes] | None = None,
     ) -> Part:
         """Stream chunk `index` to storage; record it only once every byte is durable and right.
@@ -160,6 +161,8 @@ class UploadService:
         who.require(WRITE)
         upload = await self.get(who, upload_id, with_parts=False)
         offset, length, exact = self.policy.chunk_bounds(upload, index)
+        if content_range is not None:
+            check_content_range(content_range, offset, (length, exact), upload.size)
         if content_length is not None:
             check_length(content_length, length, exact)
         async with self.locks.shared(upload.id, self.policy.lock_timeout):

@@ -37,7 +37,8 @@ _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
-# KEYS: writer, readers. ARGV: token, ttl in ms.
+# KEYS: writer, readers. ARGV: token, ttl in ms. Acquiring again with the token one
+# holds succeeds, so a call retried after a lost reply cannot lock its holder out.
 ACQUIRE_SHARED = (
     _NOW
     + """
@@ -51,6 +52,7 @@ return 1
 ACQUIRE_EXCLUSIVE = (
     _NOW
     + """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

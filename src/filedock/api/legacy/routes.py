@@ -39,6 +39,7 @@ from filedock.api.legacy.wire import MAX_FIELD, media_type, ok, parse, read_fiel
 from filedock.api.uploads import base_url
 from filedock.core.access import Credential, hash_credential, normalize_credential
 from filedock.core.principal import Principal
+from filedock.errors import Code, FiledockError
 from filedock.wiring import Services
 
 router = APIRouter(prefix="/api/v1/file", tags=["seed-compatible API"])
@@ -159,10 +160,33 @@ async def upload_chunk(request: Request, services: ServicesDep, who: PrincipalDe
 async def _write(
     services: Services, who: Principal, spec: ChunkSpec, body: AsyncIterator[bytes]
 ) -> ChunkSpec:
+    if spec.declared_size is not None:
+        body = _exactly(body, spec.declared_size)
     await services.uploads.write_chunk(
         who, spec.upload_id, spec.index, body, content_length=spec.declared_size
     )
     return spec
+
+
+async def _exactly(body: AsyncIterator[bytes], declared: int) -> AsyncIterator[bytes]:
+    """The part's bytes, failing the write (so nothing is recorded) unless there are
+    exactly as many as its `chunk_size` field says."""
+    seen = 0
+    async for block in body:
+        seen += len(block)
+        if seen > declared:
+            raise FiledockError(
+                Code.CHUNK_TOO_LARGE,
+                f"The file part is larger than its chunk_size of {declared} bytes.",
+            )
+        yield block
+    if seen < declared:
+        raise FiledockError(
+            Code.CHUNK_LENGTH_MISMATCH,
+            f"chunk_size says {declared} bytes but the file part has {seen}.",
+            expected=declared,
+            received=seen,
+        )
 
 
 @seed_route(

@@ -36,12 +36,18 @@ def offset_stream(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == OFFSET_OCTET_STREAM
 
 
+MAX_DIGITS = 18  # every 18-digit number fits the databases' 64-bit integers
+MAX_METADATA_HEADER = 16 * 1024  # as the native API's metadata (api/schemas.py)
+
+
 def uint(header: str, value: str | None) -> int | None:
     """A non-negative integer header (Upload-Offset, Upload-Length), None when absent."""
     if value is None:
         return None
     if not _UINT.match(value.strip()):
-        raise invalid(header, f"{value!r} is not a non-negative integer")
+        raise invalid(header, f"{value[:40]!r} is not a non-negative integer")
+    if len(value.strip()) > MAX_DIGITS:
+        raise invalid(header, f"more than {MAX_DIGITS} digits is beyond any upload")
     return int(value)
 
 
@@ -81,6 +87,8 @@ def metadata(value: str | None) -> Description:
     """Upload-Metadata: `key base64,key base64,key` (a value may be empty)."""
     if value is None or not value.strip():
         return Description()
+    if len(value) > MAX_METADATA_HEADER:
+        raise invalid("Upload-Metadata", f"longer than {MAX_METADATA_HEADER} bytes")
     pairs: dict[str, Any] = {}
     for item in value.split(","):
         key, _, encoded = item.strip().partition(" ")

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from filedock.api.auth import PrincipalDep
 from filedock.api.deps import ServicesDep
 from filedock.api.files import serve_file
+from filedock.api.ranges import DownloadHeadersDep
 from filedock.api.tus import headers
 from filedock.api.tus.headers import OFFSET_OCTET_STREAM, VERSION, http_date
 from filedock.api.tus.wire import InterruptibleBody
@@ -271,9 +272,7 @@ async def terminate(tus: TusDep, upload_id: UploadId) -> Response:
 async def download(
     tus: TusDep,
     upload_id: UploadId,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_range: OptionalHeader = None,
-    if_none_match: OptionalHeader = None,
+    conditions: DownloadHeadersDep,
 ) -> Response:
     upload = await tus.streams.settle(tus.who, upload_id)
     if upload.state != UploadState.COMPLETED or upload.file_id is None:
@@ -285,9 +284,7 @@ async def download(
         tus.services.storage.backend,
         record,
         "GET",
-        range_header=range_header,
-        if_range=if_range,
-        if_none_match=if_none_match,
+        conditions=conditions,
     )
 
 
