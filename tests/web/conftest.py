@@ -144,9 +144,8 @@ def filedock(server: ServerProcess, *args: str) -> str:
 
 def new_key(server: ServerProcess, user: str, scopes: str) -> str:
     """An API key of tenant "default", made with `filedock keys create`."""
-    out = filedock(
-        server, "keys", "create", "--tenant", "default", "--user", user, "--scopes", scopes, "--json"
-    )
+    args = ["--tenant", "default", "--user", user, "--scopes", scopes, "--json"]
+    out = filedock(server, "keys", "create", *args)
     return str(json.loads(out)["key"])
 
 
