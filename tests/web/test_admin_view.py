@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 LAST_JOB = "window.filedockUploader.jobs.at(-1)"
 # The browser's own notes of answers the pages expect: 401 before the key is entered,
-# 409 path_busy for the other user's path.
-EXPECTED_ERRORS = ("status of 401", "status of 409")
+# 409 path_busy for the other user's path, 422 for a Retry of a broken upload.
+EXPECTED_ERRORS = ("status of 401", "status of 409", "status of 422")
 
 
 class SlowClient(threading.Thread):
@@ -51,6 +51,19 @@ class SlowClient(threading.Thread):
         self.join(30)
 
 
+def failed_upload(server: ServerProcess, key: str, path: str) -> str:
+    """An upload whose declared SHA-256 does not match its bytes: its assembly fails.
+    Answers the upload's URL."""
+    headers = {"Authorization": f"Bearer {key}"}
+    spec = {"path": path, "size": 5, "sha256": "0" * 64}
+    created = httpx.post(f"{server.url}/api/v1/uploads", json=spec, headers=headers, timeout=10)
+    url = str(created.json()["urls"]["self"])
+    assert httpx.put(f"{url}/chunks/0", content=b"12345", headers=headers).is_success
+    assert httpx.post(f"{url}/complete", headers=headers, timeout=30).status_code == 422
+    assert httpx.get(url, headers=headers).json()["state"] == "failed"
+    return url
+
+
 def unexpected(visit: Visit) -> list[str]:
     return [e for e in visit.errors if not any(x in e for x in EXPECTED_ERRORS)]
 
@@ -61,6 +74,7 @@ def test_admin_sees_another_users_upload_move_with_usage_against_quota(
     boss = new_key(web_server, "boss", "read,write,admin")
     alice = new_key(web_server, "alice", "read,write")
     filedock(web_server, "tenants", "set-quota", "default", "--max-bytes", "1GiB")
+    broken = failed_upload(web_server, alice, "/broken.bin")
     client = SlowClient(web_server, alice, "/camera/day-1.mov", chunks=60)
     client.start()
     try:
@@ -83,7 +97,16 @@ def test_admin_sees_another_users_upload_move_with_usage_against_quota(
         expect(page.locator("#uploaders")).to_contain_text("alice: 1 upload")
         storage = page.locator("#usage .card", has_text="storage of default")
         expect(storage).to_contain_text("of 1.0 GiB")
-        expect(page.locator("#failed")).to_contain_text("No failed uploads.")
+        # The failure, its reason and a Retry that asks the server to assemble it again.
+        failure = page.locator("#failed tbody tr", has_text="/broken.bin")
+        expect(failure.locator("td[data-label=Who]")).to_have_text("alice")
+        expect(failure.locator("td[data-label=Reason]")).to_contain_text("sha256")
+        failure.get_by_role("button", name="Retry /broken.bin").click()
+        expect(page.locator("#announce")).to_contain_text("Retry of /broken.bin failed: ")
+        expect(failure.get_by_role("button", name="Retry /broken.bin")).to_be_enabled()
+        assert httpx.get(broken, headers={"Authorization": f"Bearer {boss}"}).json()["state"] == (
+            "failed"
+        )
         shoot(page, "admin.png")
     finally:
         client.stop()

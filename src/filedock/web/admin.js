@@ -117,6 +117,7 @@ function retryButton(u) {
     } catch (err) {
       $("announce").textContent = `Retry of ${nameOf(u)} failed: ${err.message}`;
     }
+    retry.disabled = false;
     await loadUploads();
   });
   return retry;
