@@ -6,8 +6,11 @@ it). Without it these tests skip, except in CI (CI=true), where they fail.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +126,31 @@ def shoot(page: Page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / name), full_page=True)
+
+
+def filedock(server: ServerProcess, *args: str) -> str:
+    """`filedock ARGS` as an operator runs it, on the server's own database."""
+    done = subprocess.run(
+        [sys.executable, "-m", "filedock", *args],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def new_key(server: ServerProcess, user: str, scopes: str) -> str:
+    """An API key of tenant "default", made with `filedock keys create`."""
+    args = ["--tenant", "default", "--user", user, "--scopes", scopes, "--json"]
+    out = filedock(server, "keys", "create", *args)
+    return str(json.loads(out)["key"])
+
+
+def sign_in(page: Page, key: str) -> None:
+    """The API-key field every page has at its top."""
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Use key").click()
+    expect(page.get_by_role("status").filter(has_text="Signed in")).to_be_visible()

@@ -225,11 +225,11 @@ def test_reload_mid_file_resumes_with_only_the_missing_chunks(
     expect(
         unfinished.get_by_role("button", name="Choose /big.bin again to continue")
     ).to_be_visible()
-    # Meanwhile the admin view counts the unfinished upload (from /metrics).
+    # Meanwhile the admin view counts the unfinished upload (from /metrics) and lists it.
     admin = visit.page()
     admin.goto("/admin")
     expect(admin.locator(".card", has_text="uploads receiving")).to_contain_text("1")
-    shoot(admin, "admin.png")
+    expect(admin.get_by_label("Progress of /big.bin")).to_be_visible()
     admin.close()
     page.set_input_files("#pick-files", big)
     page.wait_for_function(f"() => {UPLOADER}.jobs[0]?.state === 'uploading'", timeout=MINUTES)

@@ -1,116 +1,86 @@
-// The admin view: uploads in progress with live progress and speed (the event stream,
-// and the upload listing when the server has one), recent failures with a retry, jobs,
-// and /metrics highlights. Every figure is re-read every few seconds.
+// The admin view: every upload in progress in the tenant (GET /api/v1/uploads answers a
+// tenant admin with everyone's) with a live progress bar and speed, who is uploading,
+// recent failures with a retry, usage against the quota, jobs and /metrics highlights.
+// Live from the event stream when the server has one; the listing is polled every second
+// without it (speed from successive bytes_received), and every few seconds with it, to
+// pick up what began before the page opened and to drop what ended.
 
-import { api, auth, features, formatBytes, setupLogin } from "./api.js";
+import { api, features, formatBytes, setupLogin } from "./api.js";
+import { card, loadMetrics, loadUsage } from "./adminstats.js";
 import { subscribe } from "./events.js";
 
 const $ = (id) => document.getElementById(id);
-const REFRESH_MS = 3000;
-const uploads = new Map(); // upload id -> {id, filename, user, size, bytes, speed, state, error, at}
-let lastBytes = null;
+const POLL_MS = 1000;
+const POLL_LIVE_MS = 5000;
+const FIGURES_MS = 3000;
+const ACTIVE = new Set(["receiving", "assembling"]);
+const ENDED = { "upload.completed": true, "upload.aborted": true, "upload.expired": true };
+// upload id -> {id, path, owner, size, bytes, speed, state, error, created, at}
+const uploads = new Map();
+let pollMs = POLL_MS;
 
-/** Prometheus text format -> [{name, labels, value}] (enough for our own counters). */
-export function parseMetrics(text) {
-  const out = [];
-  for (const line of text.split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const match = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/);
-    if (!match) continue;
-    const labels = {};
-    for (const [, k, v] of (match[2] || "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    out.push({ name: match[1], labels, value: Number(match[3]) });
-  }
-  return out;
-}
+const nameOf = (u) => u.path || u.filename || u.id;
 
-const sum = (samples, name, test = () => true) =>
-  samples.filter((s) => s.name === name && test(s.labels)).reduce((a, s) => a + s.value, 0);
-
-function card(label, value, detail = "") {
-  const div = document.createElement("div");
-  div.className = "card";
-  const v = document.createElement("div");
-  v.className = "value";
-  v.textContent = value;
-  const l = document.createElement("div");
-  l.textContent = label;
-  const d = document.createElement("div");
-  d.className = "muted";
-  d.textContent = detail;
-  div.append(v, l, d);
-  return div;
-}
-
-async function loadMetrics() {
-  let samples;
-  try {
-    const response = await fetch("/metrics", { headers: auth.headers() });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    samples = parseMetrics(await response.text());
-    $("metrics-note").textContent = "";
-  } catch (err) {
-    $("metrics-note").textContent = `Cannot read /metrics: ${err.message}`;
-    return;
-  }
-  const bytes = sum(samples, "filedock_received_bytes_total");
-  const rate = lastBytes === null ? 0 : Math.max(0, bytes - lastBytes) / (REFRESH_MS / 1000);
-  lastBytes = bytes;
-  const errors = samples.filter((s) => s.name === "filedock_errors_total" && s.value > 0);
-  errors.sort((a, b) => b.value - a.value);
-  const receiving = sum(samples, "filedock_uploads_in_progress", (l) => l.state === "receiving");
-  const assembling = sum(samples, "filedock_uploads_in_progress", (l) => l.state === "assembling");
-  $("cards").replaceChildren(
-    card("uploads receiving", String(receiving), `${assembling} assembling`),
-    card("bytes received", formatBytes(bytes), `${formatBytes(rate)}/s now`),
-    card("requests", String(sum(samples, "filedock_requests_total"))),
-    card(
-      "errors",
-      String(errors.reduce((a, s) => a + s.value, 0)),
-      errors.slice(0, 3).map((s) => `${s.labels.code} ${s.value}`).join(", "),
-    ),
-  );
-  const jobs = samples.filter((s) => s.name === "filedock_jobs" && s.value > 0);
-  $("jobs-cards").replaceChildren(
-    ...(jobs.length ? jobs.map((s) => card(`${s.labels.kind} ${s.labels.state}`, String(s.value))) : [card("jobs", "0", "none recorded")]),
-  );
-}
-
-/** Merge what we learn about an upload (listing row or event) into the table's state. */
+/** Merge what we learn about an upload (listing row or event). Without a speed from the
+ * server, it is the bytes gained since the last reading over the time between them. */
 function track(id, fields) {
   const now = Date.now();
   const old = uploads.get(id) || { id, speed: 0, bytes: 0 };
-  const next = { ...old, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v != null)), at: now };
-  if (old.at && next.bytes > old.bytes) next.speed = ((next.bytes - old.bytes) * 1000) / (now - old.at);
+  const known = Object.fromEntries(Object.entries(fields).filter(([, v]) => v != null));
+  const next = { ...old, ...known, at: now };
+  if (fields.speed == null && old.at && fields.bytes != null && now > old.at) {
+    const instant = (Math.max(0, next.bytes - old.bytes) * 1000) / (now - old.at);
+    next.speed = old.speed ? 0.5 * old.speed + 0.5 * instant : instant;
+  }
   uploads.set(id, next);
+}
+
+function fromListing(items) {
+  const listed = new Set();
+  for (const u of items) {
+    listed.add(u.id);
+    track(u.id, {
+      path: u.path,
+      filename: u.filename,
+      owner: u.owner,
+      size: u.size,
+      bytes: u.bytes_received,
+      state: u.state,
+      error: u.error,
+      created: u.created_at,
+    });
+  }
+  for (const id of uploads.keys()) if (!listed.has(id)) uploads.delete(id); // finished, gone
 }
 
 function onEvent(event) {
   if (!event.upload_id) return;
-  const data = event.data || {};
-  const state = { "upload.completed": "completed", "upload.failed": "failed", "upload.aborted": "aborted" }[event.type];
-  track(event.upload_id, {
-    user: event.user,
-    filename: data.filename,
-    size: data.size,
-    bytes: data.bytes_received ?? data.offset,
-    state: state || (event.type === "upload.progress" ? "receiving" : undefined),
-    error: data.error,
-  });
+  if (ENDED[event.type]) uploads.delete(event.upload_id);
+  else {
+    const data = event.data || {};
+    track(event.upload_id, {
+      owner: event.user,
+      path: data.path,
+      filename: data.filename,
+      size: data.size,
+      bytes: data.bytes_received,
+      speed: data.bytes_per_second,
+      state: event.type === "upload.failed" ? "failed" : event.type === "upload.progress" ? "receiving" : data.state,
+      error: data.error,
+      created: event.type === "upload.created" ? event.time : undefined,
+    });
+  }
   render();
 }
 
-async function loadUploads(offers) {
-  if (!offers.uploadList) return;
+async function loadUploads() {
   try {
-    const listing = await api("GET", "/api/v1/uploads?limit=200");
-    for (const u of listing.items || listing) {
-      track(u.id, { filename: u.filename, user: u.user, size: u.size, bytes: u.bytes_received, state: u.state, error: u.error });
-    }
-    render();
+    fromListing((await api("GET", "/api/v1/uploads")).items);
+    $("active-note").textContent = "";
   } catch (err) {
-    $("active-note").textContent = err.status === 403 ? "Only tenant admins see every upload." : `Cannot list uploads: ${err.message}`;
+    $("active-note").textContent = `Cannot list uploads: ${err.message}`;
   }
+  render();
 }
 
 function td(text, label) {
@@ -121,72 +91,115 @@ function td(text, label) {
   return cell;
 }
 
+function progressOf(u) {
+  const bar = document.createElement("progress");
+  bar.max = u.size || 1;
+  bar.value = Math.min(u.bytes || 0, bar.max);
+  bar.setAttribute("aria-label", `Progress of ${nameOf(u)}`);
+  const text = u.size
+    ? ` ${Math.floor((100 * (u.bytes || 0)) / u.size)}% · ${formatBytes(u.bytes)} of ${formatBytes(u.size)}`
+    : ` ${formatBytes(u.bytes)} (size not known yet)`;
+  const wrap = document.createElement("span");
+  wrap.append(bar, text);
+  return wrap;
+}
+
+function retryButton(u) {
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.textContent = "Retry";
+  retry.setAttribute("aria-label", `Retry ${nameOf(u)}`);
+  retry.addEventListener("click", async () => {
+    retry.disabled = true;
+    try {
+      await api("POST", `/api/v1/uploads/${u.id}/complete`, { json: {} });
+      $("announce").textContent = `Retried ${nameOf(u)}: it is being assembled again.`;
+    } catch (err) {
+      $("announce").textContent = `Retry of ${nameOf(u)} failed: ${err.message}`;
+    }
+    retry.disabled = false;
+    await loadUploads();
+  });
+  return retry;
+}
+
+/** "alice: 2 uploads, 3.1 MiB/s" for each user with an upload in progress. */
+function renderUploaders(active) {
+  const byUser = new Map();
+  for (const u of active) {
+    const who = byUser.get(u.owner || "–") || { count: 0, speed: 0 };
+    byUser.set(u.owner || "–", { count: who.count + 1, speed: who.speed + (u.speed || 0) });
+  }
+  const parts = [...byUser].map(([user, w]) => `${user}: ${w.count} upload${w.count > 1 ? "s" : ""}, ${formatBytes(w.speed)}/s`);
+  $("uploaders").textContent = parts.length ? `Uploading now: ${parts.join("; ")}.` : "Nobody is uploading.";
+}
+
 function render() {
-  const all = [...uploads.values()];
-  const active = all.filter((u) => u.state === "receiving" || u.state === "assembling");
+  const all = [...uploads.values()].sort((a, b) => String(a.created).localeCompare(String(b.created)));
+  const active = all.filter((u) => ACTIVE.has(u.state));
+  renderUploaders(active);
   $("active").tBodies[0].replaceChildren(
     ...active.map((u) => {
-      const bar = document.createElement("progress");
-      bar.max = u.size || 1;
-      bar.value = Math.min(u.bytes || 0, bar.max);
-      bar.setAttribute("aria-label", `Progress of ${u.filename || u.id}`);
-      const pct = u.size ? ` ${Math.floor((100 * (u.bytes || 0)) / u.size)}%` : "";
-      const wrap = document.createElement("span");
-      wrap.append(bar, pct);
       const tr = document.createElement("tr");
       tr.dataset.uploadId = u.id;
       tr.append(
-        td(u.filename || u.id, "File"),
-        td(u.user, "Who"),
-        td(wrap, "Progress"),
+        td(nameOf(u), "File"),
+        td(u.owner, "Who"),
+        td(progressOf(u), "Progress"),
         td(`${formatBytes(u.speed)}/s`, "Speed"),
         td(u.state, "State"),
       );
       return tr;
     }),
   );
+  // Redrawn only when the set changes, so that a Retry button keeps its focus.
   const failed = all.filter((u) => u.state === "failed").slice(-20);
-  $("failed").tBodies[0].replaceChildren(
+  const body = $("failed").tBodies[0];
+  const key = failed.map((u) => `${u.id}:${u.error}`).join("|");
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
+  body.replaceChildren(
     ...failed.map((u) => {
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.textContent = "Retry";
-      retry.setAttribute("aria-label", `Retry ${u.filename || u.id}`);
-      retry.addEventListener("click", async () => {
-        try {
-          await api("POST", `/api/v1/uploads/${u.id}/complete`, { json: {} });
-          track(u.id, { state: "completed" });
-          $("announce").textContent = `Retried ${u.filename || u.id}.`;
-        } catch (err) {
-          $("announce").textContent = `Retry failed: ${err.message}`;
-        }
-        render();
-      });
       const tr = document.createElement("tr");
+      tr.dataset.uploadId = u.id;
       tr.append(
-        td(u.filename || u.id, "File"),
-        td(u.user, "Who"),
-        td(u.error, "Reason"),
-        td(new Date(u.at).toLocaleString(), "When"),
-        td(retry, "Actions"),
+        td(nameOf(u), "File"),
+        td(u.owner, "Who"),
+        td(u.error || "no reason recorded", "Reason"),
+        td(u.created ? new Date(u.created).toLocaleString() : "–", "Started"),
+        td(retryButton(u), "Actions"),
       );
       return tr;
     }),
   );
+  if (!failed.length) {
+    const tr = document.createElement("tr");
+    const cell = td("No failed uploads.", "");
+    cell.colSpan = 5;
+    tr.append(cell);
+    body.replaceChildren(tr);
+  }
+}
+
+function every(ms, task) {
+  const loop = async () => {
+    await task();
+    setTimeout(loop, typeof ms === "function" ? ms() : ms);
+  };
+  loop();
 }
 
 async function main() {
   setupLogin($("login"), () => location.reload());
-  const offers = await features();
-  const notes = [];
-  if (!offers.uploadList) notes.push("This server does not list uploads yet (no GET /api/v1/uploads): uploads appear here as their events arrive; the count above comes from /metrics.");
-  if (!offers.events) notes.push("No event stream on this server yet (GET /api/v1/events): progress is not live.");
-  $("active-note").textContent = notes.join(" ");
-  if (offers.events) subscribe(onEvent);
-  const refresh = () => Promise.all([loadMetrics(), loadUploads(offers)]);
-  await refresh();
-  render();
-  setInterval(refresh, REFRESH_MS);
+  $("cards").replaceChildren(card("uploads receiving", "…"));
+  if ((await features()).events) {
+    subscribe(onEvent, (mode) => {
+      pollMs = mode === "live" ? POLL_LIVE_MS : POLL_MS;
+      $("live-mode").textContent = mode === "live" ? "Live (event stream)." : `Updates: ${mode}, every second.`;
+    });
+  }
+  every(() => pollMs, loadUploads);
+  every(FIGURES_MS, () => Promise.all([loadMetrics(), loadUsage()]));
 }
 
 main();

@@ -130,7 +130,8 @@ function describe(job) {
   const pct = `${Math.floor(fraction * 100)}%`;
   if (job.state === "uploading") {
     const eta = job.speed > 0 ? formatDuration((job.size - job.sent) / job.speed) : "–";
-    return `${pct} · ${formatBytes(job.sent)} of ${formatBytes(job.size)} · ${formatBytes(job.speed)}/s · ${eta} left`;
+    const resumed = job.resumedFrom != null ? ` · continued: ${formatBytes(job.resumedFrom)} were already there` : "";
+    return `${pct} · ${formatBytes(job.sent)} of ${formatBytes(job.size)} · ${formatBytes(job.speed)}/s · ${eta} left${resumed}`;
   }
   if (job.state === "queued") return `Waiting · ${formatBytes(job.size)}`;
   return `${job.message || job.state} · ${pct} of ${formatBytes(job.size)}`;

@@ -9,10 +9,6 @@ const LIMIT = 1000;
 const $ = (id) => document.getElementById(id);
 const REFRESHING = new Set(["poll", "upload.completed", "file.created", "file.updated", "file.deleted"]);
 
-function uploaderOf(file) {
-  return file.user || file.created_by || file.uploader || file.metadata?.uploader || "–";
-}
-
 function cell(label, content) {
   const td = document.createElement("td");
   td.dataset.label = label;
@@ -156,7 +152,7 @@ export class FileBrowser {
       cell("Size", formatBytes(file.size)),
       cell("Type", file.content_type),
       cell("Modified", new Date(file.updated_at).toLocaleString()),
-      cell("Uploader", uploaderOf(file)),
+      cell("Uploader", file.owner || "–"),
       actions,
     );
     tr.dataset.fileId = file.id;
@@ -196,10 +192,17 @@ export class FileBrowser {
         url.value = `Cannot share: ${err.message}`;
       }
     };
+    // The clipboard API needs a secure context (https or localhost); elsewhere the
+    // selected text is copied the old way.
     const copy = async () => {
+      if (!url.value.includes("/s/")) return this.announce("Create the link first.");
       url.select();
-      await navigator.clipboard?.writeText(url.value).catch(() => null);
-      this.announce("Link copied.");
+      const copied = await navigator.clipboard
+        ?.writeText(url.value)
+        .then(() => true)
+        .catch(() => false);
+      const ok = copied || document.execCommand("copy");
+      this.announce(ok ? "Link copied." : "Copy the selected link with Ctrl+C.");
     };
     $("share-create").onclick = create;
     $("share-copy").onclick = copy;

@@ -38,6 +38,7 @@ class Job {
     this.confirmed = 0; // bytes the server has recorded
     this.attempt = 0;
     this.replaces = null; // id of the file a client-side "overwrite" deletes at the end
+    this.resumedFrom = null; // bytes the server already had when it answered "resumed"
     this.speed = 0;
     this.lastSent = 0;
   }
@@ -105,8 +106,9 @@ class Job {
       spec.path = this.path;
       spec.if_exists = ifExists || "fail";
     }
+    let upload;
     try {
-      return await api("POST", "/api/v1/uploads", { json: spec });
+      upload = await api("POST", "/api/v1/uploads", { json: spec });
     } catch (err) {
       if (err.code === "path_exists" && !ifExists) {
         const choice = await this.uploader.resolveConflict(this, err.details.existing);
@@ -122,6 +124,16 @@ class Job {
       }
       throw err;
     }
+    // 200 resumed: this user's own unfinished upload to the path, continued with only its
+    // missing chunks, unless it was begun for a file of another size.
+    if (upload.resumed && upload.size != null && upload.size !== this.size) {
+      throw new ApiError(409, {
+        code: "upload_mismatch",
+        message: `You have an unfinished upload of another file (${upload.size} bytes) to this path; cancel it or choose another path.`,
+      });
+    }
+    this.resumedFrom = upload.resumed ? upload.bytes_received : null;
+    return upload;
   }
 
   /** Until the server keeps paths itself: look for a file at this path in the listing
