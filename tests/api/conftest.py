@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,8 +12,6 @@ from fastapi import FastAPI
 
 from filedock.app import create_app
 from filedock.settings import Settings
-
-KiB = 1024
 
 
 @dataclass(frozen=True)
@@ -33,17 +30,9 @@ def bearer(key: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def secured_settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        default_chunk_size=64 * KiB,
-        max_chunk_size=1024 * KiB,
-        fsync=False,
-        auth="required",
-        complete_wait_seconds=5,
-    )
+def secured_settings(settings: Settings) -> Settings:
+    """The suite's usual settings, with every request needing a credential."""
+    return settings.model_copy(update={"auth": "required", "complete_wait_seconds": 5})
 
 
 @pytest.fixture

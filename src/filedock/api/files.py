@@ -130,12 +130,17 @@ async def delete_file(
     return Response(status_code=204)
 
 
-_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
-    206: {"description": "The requested range"},
-    304: {"description": "Not modified (If-None-Match)"},
-    **error_responses(Code.FILE_NOT_FOUND, Code.RANGE_NOT_SATISFIABLE, Code.SIGNATURE_INVALID),
-}
+def download_responses(*codes: Code) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI answers of a download route (this one, share links): bytes or `codes`."""
+    return {
+        200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
+        206: {"description": "The requested range"},
+        304: {"description": "Not modified (If-None-Match, If-Modified-Since)"},
+        **error_responses(*codes, Code.RANGE_NOT_SATISFIABLE, Code.PRECONDITION_FAILED),
+    }
+
+
+_DOWNLOAD_RESPONSES = download_responses(Code.FILE_NOT_FOUND, Code.SIGNATURE_INVALID)
 
 
 @router.get(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from filedock.api.auth import CredentialDep, PrincipalDep
 from filedock.api.deps import ServicesDep
-from filedock.api.files import FileId, serve_file
+from filedock.api.files import FileId, download_responses, serve_file
 from filedock.api.ranges import DownloadHeadersDep
 from filedock.api.rendering import error_responses
 from filedock.api.uploads import base_url
@@ -116,12 +116,7 @@ async def revoke_share(
     return Response(status_code=204)
 
 
-_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
-    206: {"description": "The requested range"},
-    304: {"description": "Not modified (If-None-Match)"},
-    **error_responses(Code.SHARE_NOT_FOUND, Code.SHARE_GONE, Code.RANGE_NOT_SATISFIABLE),
-}
+_DOWNLOAD_RESPONSES = download_responses(Code.SHARE_NOT_FOUND, Code.SHARE_GONE)
 
 
 @router.get(
