@@ -14,6 +14,8 @@ from fastapi import FastAPI
 
 from tests.api.conftest import Keys, bearer
 
+pytestmark = pytest.mark.databases
+
 
 @pytest.fixture
 async def users(secured_app: FastAPI, keys: Keys) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
