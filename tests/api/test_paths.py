@@ -139,7 +139,10 @@ async def test_concurrent_overwrites_leave_one_whole_file(
             )
         )
     answers = await asyncio.gather(*moved)
-    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    # each move lands; the one overwritten by the other right after may answer 404 for
+    # its own id (it is gone), never anything else
+    assert all(a.status_code in (200, 404) for a in answers), [a.text for a in answers]
+    assert any(a.status_code == 200 for a in answers)
     listed = (await alice.get("/api/v1/files", params={"prefix": "/", "delimiter": "/"})).json()
     at_shared = [f for f in listed["items"] if f["path"] == "/shared.bin"]
     assert len(at_shared) == 1
