@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from filedock.core.models import Upload, UploadState
 
 
 @dataclass(frozen=True)
@@ -27,3 +30,23 @@ class EventBus(Protocol):
     ) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[Event]]:
         """Receive the events of one upload (or all, with None) while the context is open."""
         ...
+
+
+SETTLED = frozenset({"upload.completed", "upload.failed"})
+
+
+async def until_settled(
+    upload: Upload,
+    events: asyncio.Queue[Event],
+    wait: float,
+    load: Callable[[str], Awaitable[Upload]],
+) -> Upload:
+    """The upload once its assembly ended (an event from `events` says so), or as it is
+    after `wait` seconds; `events` must be subscribed before the assembly could end."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(wait):
+            while upload.state == UploadState.ASSEMBLING:
+                while (await events.get()).kind not in SETTLED:
+                    pass
+                upload = await load(upload.id)
+    return upload

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from filedock.core.models import FileRecord, Job, Part, Upload, UploadState, WireEcho
+from filedock.errors import Code, FiledockError
 
 
 class Ledger(Protocol):
@@ -50,3 +51,43 @@ def missing_chunks(upload: Upload, total: int) -> list[int]:
     count = max(1, -(-total // upload.chunk_size))
     have = {p.number for p in upload.parts}
     return [i for i in range(count) if i not in have]
+
+
+RESTARTABLE = (UploadState.RECEIVING, UploadState.FAILED)
+
+
+def alive(upload: Upload) -> Upload:
+    """410 for an upload that expired or was aborted, even before cleanup ran."""
+    if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
+        raise FiledockError(Code.UPLOAD_EXPIRED, expired_at=upload.expires_at.isoformat())
+    if upload.state in (UploadState.EXPIRED, UploadState.ABORTED):
+        raise FiledockError(
+            Code.UPLOAD_EXPIRED, f"The upload was {upload.state.value}; send it again."
+        )
+    return upload
+
+
+def require_every_byte(upload: Upload, total: int) -> None:
+    """409 `upload_incomplete` naming the missing chunks, unless the parts hold [0, total).
+
+    Appended parts (tus, the WebSocket upload) are numbered by arrival, not by chunk, so
+    holes among them name no chunk: they are refused all the same, with the byte count.
+    """
+    if contiguous(upload, total):
+        return
+    missing = missing_chunks(upload, total)
+    if not missing:
+        held = sum(p.size for p in upload.parts)
+        raise FiledockError(
+            Code.UPLOAD_INCOMPLETE,
+            f"The upload holds {held} of its {total} bytes.",
+            missing_chunks=[],
+            bytes_received=held,
+        )
+    shown = ", ".join(map(str, missing[:20]))
+    more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+    raise FiledockError(
+        Code.UPLOAD_INCOMPLETE,
+        f"{len(missing)} chunk(s) are missing: {shown}{more}.",
+        missing_chunks=missing,
+    )

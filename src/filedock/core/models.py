@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -121,3 +121,20 @@ class Job:
     created_at: datetime
     updated_at: datetime
     tenant: str = DEFAULT_TENANT
+
+    @classmethod
+    def pending(cls, job_id: str, kind: str, upload: Upload) -> Job:
+        """A new job of `kind` on `upload`, recorded before anything runs it."""
+        now = datetime.now(UTC)
+        return cls(
+            id=job_id,
+            tenant=upload.tenant,
+            owner=upload.owner,
+            kind=kind,
+            subject_id=upload.id,
+            state=JobState.PENDING,
+            attempts=0,
+            error=None,
+            created_at=now,
+            updated_at=now,
+        )

@@ -46,6 +46,29 @@ class UploadPolicy:
             return offset, min(upload.chunk_size, self.max_file_size - offset), False
         return offset, min(upload.chunk_size, upload.size - offset), True
 
+    def final_size(self, upload: Upload, declared: int | None) -> int:
+        """The size a completing upload has: declared at creation, or at completion (it
+        must then match what the chunks form), within max_file_size."""
+        received = max((p.end for p in upload.parts), default=0)
+        if upload.size is not None:
+            if declared is not None and declared != upload.size:
+                raise FiledockError(
+                    Code.SIZE_MISMATCH,
+                    f"The upload was created with size {upload.size}, not {declared}.",
+                )
+            return upload.size
+        total = received if declared is None else declared
+        if total > self.max_file_size:
+            raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.max_file_size)
+        short = [p.number for p in upload.parts if p.end < total and p.size != upload.chunk_size]
+        if short or received > total:
+            raise FiledockError(
+                Code.SIZE_MISMATCH,
+                f"The chunks received ({received} bytes) do not form a file of {total} bytes.",
+                short_chunks=short,
+            )
+        return total
+
 
 def check_length(actual: int, length: int, exact: bool) -> None:
     if actual > length:

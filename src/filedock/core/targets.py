@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from filedock.core.ledger import RESTARTABLE
 from filedock.core.models import FileRecord, Upload, UploadState
 from filedock.core.paths import IF_EXISTS, basename, normalize_path, path_exists, path_key
 from filedock.core.principal import WRITE, Principal
-from filedock.core.uploads import RESTARTABLE, UploadService
+from filedock.core.uploads import UploadService
 from filedock.errors import Code, FiledockError
 
 

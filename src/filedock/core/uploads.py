@@ -1,23 +1,22 @@
 """UploadService: the one upload core every front-end (native, seed API, tus) translates to.
 
-Rules live here, not in routes: how chunk sizes are chosen, which bytes a part must hold,
-when an upload may complete, and the states it goes through. Every state change goes
-through `_move`, which is where events are published.
+Rules live here, not in routes: which bytes a part must hold, when an upload may complete,
+and the states it goes through; size rules are core/policy.py's, the arithmetic of
+received parts core/ledger.py's. Each state change is one conditional UPDATE
+(Ledger.transition), and its event is published only when that UPDATE matched.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from filedock.core.events import Event, EventBus
+from filedock.core.events import Event, EventBus, until_settled
 from filedock.core.integrity import ALGORITHMS, FrontierTracker, Hasher, metered
-from filedock.core.ledger import Ledger, contiguous, missing_chunks
-from filedock.core.models import Job, JobState, Part, Upload, UploadState, WireEcho
+from filedock.core.ledger import RESTARTABLE, Ledger, alive, require_every_byte
+from filedock.core.models import Job, Part, Upload, UploadState, WireEcho
 from filedock.core.naming import safe_filename
 from filedock.core.paths import path_exists
 from filedock.core.policy import UploadPolicy, check_content_range, check_length
@@ -28,9 +27,7 @@ from filedock.locks.base import LockService, Release
 from filedock.storage.base import Backend, PartCopier
 
 ASSEMBLE = "assemble"
-SETTLED = frozenset({"upload.completed", "upload.failed"})
 LIVE = (UploadState.RECEIVING,)
-RESTARTABLE = (UploadState.RECEIVING, UploadState.FAILED)
 
 
 def new_id() -> str:
@@ -71,14 +68,14 @@ class UploadService:
         upload = await self.ledger.get_upload(upload_id, with_parts=with_parts)
         if upload is None or not who.owns(upload.tenant, upload.owner):
             raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
-        return _alive(upload)
+        return alive(upload)
 
     async def load(self, upload_id: str, *, with_parts: bool = True) -> Upload:
         """The upload whoever asks: for the core's own work once a principal was checked."""
         upload = await self.ledger.get_upload(upload_id, with_parts=with_parts)
         if upload is None:
             raise FiledockError(Code.UPLOAD_NOT_FOUND, f"No upload has the id {upload_id!r}.")
-        return _alive(upload)
+        return alive(upload)
 
     # creating ------------------------------------------------------------------------
     async def create(
@@ -294,17 +291,11 @@ class UploadService:
             upload = await self.load(upload_id)
             if upload.state not in RESTARTABLE:
                 return upload
-            total = self._final_size(upload, size)
+            total = self.policy.final_size(upload, size)
             await self._path_still_free(upload, described.get("if_exists", upload.if_exists))
-            missing = [] if contiguous(upload, total) else missing_chunks(upload, total)
-            if missing:
-                raise FiledockError(
-                    Code.UPLOAD_INCOMPLETE,
-                    f"{len(missing)} chunk(s) are missing: {_preview(missing)}.",
-                    missing_chunks=missing,
-                )
+            require_every_byte(upload, total)
             file_id = upload.file_id or new_id()
-            job = _job(ASSEMBLE, upload)
+            job = Job.pending(new_id(), ASSEMBLE, upload)
             if not await self.ledger.transition(
                 upload.id,
                 RESTARTABLE,
@@ -337,7 +328,7 @@ class UploadService:
         """
         async with self.bus.subscribe(upload_id) as events:
             upload = await self.complete(who, upload_id, size, **describe)
-            upload = await self._until_settled(upload, events, wait)
+            upload = await until_settled(upload, events, wait, self.load)
         if upload.state == UploadState.FAILED:
             code = Code(upload.error_code or Code.ASSEMBLY_FAILED)
             raise FiledockError(code, upload.error, upload_id=upload.id)
@@ -347,18 +338,7 @@ class UploadService:
         """The upload once its assembly (if running) ended, or after `wait` seconds."""
         await self.get(who, upload_id)  # 404 for a stranger, before waiting on anything
         async with self.bus.subscribe(upload_id) as events:
-            return await self._until_settled(await self.load(upload_id), events, wait)
-
-    async def _until_settled(
-        self, upload: Upload, events: asyncio.Queue[Event], wait: float
-    ) -> Upload:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait):
-                while upload.state == UploadState.ASSEMBLING:
-                    while (await events.get()).kind not in SETTLED:
-                        pass
-                    upload = await self.load(upload.id)
-        return upload
+            return await until_settled(await self.load(upload_id), events, wait, self.load)
 
     async def _path_still_free(self, upload: Upload, if_exists: str | None) -> None:
         """With `if_exists=fail`, a file that took the path since the start is 409 now,
@@ -379,27 +359,6 @@ class UploadService:
         if "filename" in values:
             values["filename"] = safe_filename(values["filename"])
         return values
-
-    def _final_size(self, upload: Upload, declared: int | None) -> int:
-        received = max((p.end for p in upload.parts), default=0)
-        if upload.size is not None:
-            if declared is not None and declared != upload.size:
-                raise FiledockError(
-                    Code.SIZE_MISMATCH,
-                    f"The upload was created with size {upload.size}, not {declared}.",
-                )
-            return upload.size
-        total = received if declared is None else declared
-        if total > self.policy.max_file_size:
-            raise FiledockError(Code.FILE_TOO_LARGE, max_size=self.policy.max_file_size)
-        short = [p.number for p in upload.parts if p.end < total and p.size != upload.chunk_size]
-        if short or received > total:
-            raise FiledockError(
-                Code.SIZE_MISMATCH,
-                f"The chunks received ({received} bytes) do not form a file of {total} bytes.",
-                short_chunks=short,
-            )
-        return total
 
     # ending --------------------------------------------------------------------------
     async def abort(self, who: Principal, upload_id: str) -> None:
@@ -442,35 +401,3 @@ class UploadService:
         owner = None if who.is_admin else who.user
         states = (*RESTARTABLE, UploadState.ASSEMBLING)
         return await self.ledger.unfinished_uploads(who.tenant, owner, states, datetime.now(UTC))
-
-
-def _alive(upload: Upload) -> Upload:
-    """410 for an upload that expired or was aborted, even before cleanup ran."""
-    if upload.state in RESTARTABLE and upload.expires_at <= datetime.now(UTC):
-        raise FiledockError(Code.UPLOAD_EXPIRED, expired_at=upload.expires_at.isoformat())
-    if upload.state in (UploadState.EXPIRED, UploadState.ABORTED):
-        raise FiledockError(
-            Code.UPLOAD_EXPIRED, f"The upload was {upload.state.value}; send it again."
-        )
-    return upload
-
-
-def _preview(indexes: list[int], shown: int = 20) -> str:
-    text = ", ".join(map(str, indexes[:shown]))
-    return text + (f" and {len(indexes) - shown} more" if len(indexes) > shown else "")
-
-
-def _job(kind: str, upload: Upload) -> Job:
-    now = datetime.now(UTC)
-    return Job(
-        id=new_id(),
-        tenant=upload.tenant,
-        owner=upload.owner,
-        kind=kind,
-        subject_id=upload.id,
-        state=JobState.PENDING,
-        attempts=0,
-        error=None,
-        created_at=now,
-        updated_at=now,
-    )

@@ -9,8 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from filedock.core.keys import ApiKey
-from filedock.db.repo import utc
-from filedock.db.tables import api_keys
+from filedock.db.tables import api_keys, utc
 
 
 def _key(row: RowMapping) -> ApiKey:

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from filedock.core.shares import Share
-from filedock.db.repo import utc
-from filedock.db.tables import shares
+from filedock.db.tables import shares, utc
 
 
 def _share(row: RowMapping) -> Share:

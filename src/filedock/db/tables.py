@@ -7,6 +7,8 @@ recorded, and a recorded part is always complete.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -40,6 +42,12 @@ PATH = String(1024)
 PATH_KEY = String(64)
 # MySQL's DATETIME drops microseconds unless asked; "newest first" needs them.
 Timestamp = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in filedock is aware UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 uploads = Table(
     "uploads",
